@@ -1,0 +1,26 @@
+//! The `EksCluster` custom resource (`eksoperator.io/v1alpha1`): types, defaults and validation.
+//!
+//! This crate does no I/O. It is the first layer of the operator: the plan crate turns a
+//! [`ValidatedCluster`] into the desired AWS resources of each region.
+#![forbid(unsafe_code)]
+#![cfg_attr(test, allow(clippy::unwrap_used))]
+
+pub mod crd;
+pub mod names;
+pub mod network;
+pub mod patterns;
+mod schema;
+pub mod spec;
+pub mod status;
+pub mod validate;
+pub mod validate_network;
+
+pub use names::{ClusterId, RegionName};
+pub use network::{NatGateways, NetworkOverride, NetworkSpec, SubnetLayout, Topology, ZoneSelection};
+pub use spec::{
+    AwsAuthSpec, CapacityType, CredentialsSpec, DeletionPolicy, EksCluster, EksClusterSpec, EndpointSpec,
+    LogType, MapRole, MapUser, NodeGroupSpec, RegionOverride, SubnetTier, Taint, TaintEffect,
+};
+pub use status::{EksClusterStatus, NodeGroupStatus, Phase, RegionStatus};
+pub use validate::{FieldError, RegionConfig, ValidatedCluster, ValidationError, validate};
+pub use validate_network::ResolvedNetwork;
