@@ -8,6 +8,7 @@
 pub mod crd;
 pub mod names;
 pub mod network;
+pub mod parse;
 pub mod patterns;
 mod schema;
 pub mod spec;

@@ -32,7 +32,8 @@ use crate::status::EksClusterStatus;
     printcolumn = r#"{"name":"Version","type":"string","jsonPath":".spec.kubernetesVersion","description":"Kubernetes version"}"#,
     printcolumn = r#"{"name":"Phase","type":"string","jsonPath":".status.phase","description":"Overall phase"}"#,
     printcolumn = r#"{"name":"Age","type":"date","jsonPath":".metadata.creationTimestamp"}"#,
-    validation = Rule::new("size(self.metadata.name) <= 63").message("metadata.name must be at most 63 characters")
+    validation = Rule::new("self.metadata.name.matches('^[a-z0-9]([-a-z0-9]*[a-z0-9])?$')").message("metadata.name must be lower-case letters, digits and '-' (no dots): it becomes part of AWS resource names"),
+    validation = Rule::new("self.spec.regions.all(r, size(r) + (has(self.spec.stage) ? size(self.spec.stage) + 1 : 0) + size(self.metadata.name) + 1 <= 100)").message("the cluster id <region>-<stage>-<name> must be at most 100 characters, EKS's limit: shorten metadata.name or spec.stage")
 )]
 #[serde(rename_all = "camelCase")]
 #[x_kube(validation = Rule::new("!has(self.regionOverrides) || self.regionOverrides.all(r, r in self.regions)").message("every key of regionOverrides must be one of regions").field_path(".regionOverrides"))]
@@ -96,6 +97,7 @@ pub struct EksClusterSpec {
     /// Per-region changes to `network`, keyed by region. Fields given here replace the same fields of `network`
     /// for that region; when the VPC CIDR changes and no subnets are given, the subnets are computed anew.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    #[schemars(extend("maxProperties" = 20))]
     pub region_overrides: BTreeMap<String, RegionOverride>,
 
     /// An IAM role the operator assumes for this cluster's AWS calls (for clusters in another account). Without

@@ -207,7 +207,7 @@ pub fn validate(object: &EksCluster) -> Result<ValidatedCluster, ValidationError
 
 fn validate_name(name: &str, errors: &mut Errors) {
     let label = !name.is_empty()
-        && name.len() <= 63
+        && name.len() <= 253
         && name
             .bytes()
             .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')

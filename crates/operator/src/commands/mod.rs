@@ -1,0 +1,16 @@
+//! One module per subcommand.
+
+mod crd;
+mod plan;
+
+use std::process::ExitCode;
+
+use crate::cli::Command;
+
+/// Runs a subcommand.
+pub fn run(command: Command) -> anyhow::Result<ExitCode> {
+    match command {
+        Command::Crd => crd::run(),
+        Command::Plan(args) => plan::run(&args),
+    }
+}

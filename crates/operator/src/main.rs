@@ -1,0 +1,24 @@
+//! `eks-operator`: manages Amazon EKS clusters declared as `EksCluster` objects.
+//!
+//! This file only parses arguments, sets up logging and hands over to a subcommand.
+#![forbid(unsafe_code)]
+
+mod cli;
+mod commands;
+mod logging;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+fn main() -> ExitCode {
+    let cli = cli::Cli::parse();
+    logging::init(&cli.log);
+    match commands::run(cli.command) {
+        Ok(code) => code,
+        Err(err) => {
+            eprintln!("error: {err:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
