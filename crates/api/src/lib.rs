@@ -10,6 +10,7 @@ pub mod names;
 pub mod network;
 pub mod parse;
 pub mod patterns;
+pub mod reference;
 mod schema;
 pub mod spec;
 pub mod status;

@@ -41,6 +41,8 @@ pub enum LogFormat {
 pub enum Command {
     /// Print the EksCluster CustomResourceDefinition as YAML.
     Crd,
+    /// Print the field reference of EksCluster (Markdown), generated from the CRD.
+    Reference,
     /// Validate EksCluster documents and print what the operator would build in every region, offline.
     Plan(PlanArgs),
 }

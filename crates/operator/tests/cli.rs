@@ -39,9 +39,29 @@ fn crd_matches_the_committed_file() {
 }
 
 #[test]
+fn reference_matches_the_committed_file() {
+    let out = eks_operator(&["reference"], None);
+    assert!(out.status.success());
+    let path = eks_api::reference::REFERENCE_PATH;
+    let committed = std::fs::read_to_string(repo().join(path)).unwrap();
+    assert!(
+        String::from_utf8(out.stdout).unwrap() == committed,
+        "{path} is stale: run `cargo run -p eks-operator -- reference > {path}`"
+    );
+}
+
+#[test]
 fn plan_of_the_seed_prints_two_regions_as_json() {
     let out = eks_operator(
-        &["plan", "-f", "deploy/examples/cloudlad-two-regions.yaml", "-o", "json", "--account-id", "123456789012"],
+        &[
+            "plan",
+            "-f",
+            "deploy/examples/cloudlad-two-regions.yaml",
+            "-o",
+            "json",
+            "--account-id",
+            "123456789012",
+        ],
         None,
     );
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
@@ -50,7 +70,9 @@ fn plan_of_the_seed_prints_two_regions_as_json() {
     let regions = plan["items"][0]["regions"].as_array().unwrap();
     let ids: Vec<&str> = regions.iter().map(|r| r["clusterId"].as_str().unwrap()).collect();
     assert_eq!(ids, ["eu-west-1-test-cloudlad", "eu-west-2-test-cloudlad"]);
-    let map_roles = regions[0]["awsAuthConfigMap"]["data"]["mapRoles"].as_str().unwrap();
+    let map_roles = regions[0]["awsAuthConfigMap"]["data"]["mapRoles"]
+        .as_str()
+        .unwrap();
     assert!(map_roles.contains("rolearn: arn:aws:iam::123456789012:role/eks-worker-eu-west-1-test-cloudlad"));
     assert_eq!(regions[1]["vpc"]["cidr"], "10.1.0.0/16");
     assert_eq!(regions[0]["zones"]["placeholder"], true);
@@ -75,12 +97,24 @@ fn invalid_documents_name_the_field_and_plan_nothing() {
     assert_eq!(out.status.code(), Some(1));
     assert!(out.stdout.is_empty(), "nothing is planned for an invalid object");
     let stderr = String::from_utf8(out.stderr).unwrap();
-    assert!(stderr.contains("spec.nodeGroups[0].minSize: minSize 7 is greater than maxSize 4"), "{stderr}");
+    assert!(
+        stderr.contains("spec.nodeGroups[0].minSize: minSize 7 is greater than maxSize 4"),
+        "{stderr}"
+    );
 }
 
 #[test]
 fn bad_account_id_and_missing_file_are_clear_errors() {
-    let out = eks_operator(&["plan", "-f", "deploy/examples/minimal-single-region.yaml", "--account-id", "42"], None);
+    let out = eks_operator(
+        &[
+            "plan",
+            "-f",
+            "deploy/examples/minimal-single-region.yaml",
+            "--account-id",
+            "42",
+        ],
+        None,
+    );
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("--account-id"));
     let out = eks_operator(&["plan", "-f", "does-not-exist.yaml"], None);

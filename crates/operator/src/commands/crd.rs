@@ -1,4 +1,4 @@
-//! `eks-operator crd`.
+//! `eks-operator crd` and `eks-operator reference`.
 
 use std::io::Write;
 use std::process::ExitCode;
@@ -7,5 +7,11 @@ use std::process::ExitCode;
 pub fn run() -> anyhow::Result<ExitCode> {
     let yaml = eks_api::crd::crd_yaml()?;
     std::io::stdout().write_all(yaml.as_bytes())?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Prints the Markdown field reference, byte for byte what `docs/spec-reference.md` holds.
+pub fn reference() -> anyhow::Result<ExitCode> {
+    std::io::stdout().write_all(eks_api::reference::reference_markdown().as_bytes())?;
     Ok(ExitCode::SUCCESS)
 }

@@ -11,6 +11,7 @@ use crate::cli::Command;
 pub fn run(command: Command) -> anyhow::Result<ExitCode> {
     match command {
         Command::Crd => crd::run(),
+        Command::Reference => crd::reference(),
         Command::Plan(args) => plan::run(&args),
     }
 }
