@@ -1,0 +1,54 @@
+//! Errors of a reconcile, each with a stable short name used as event reason and metric label.
+
+/// Why a reconcile failed.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// A call to the management cluster's API server failed.
+    #[error("Kubernetes API call failed: {0}")]
+    Kube(#[from] kube::Error),
+    /// Adding or removing the finalizer failed.
+    #[error("finalizer: {0}")]
+    Finalizer(#[source] Box<kube::runtime::finalizer::Error<Error>>),
+    /// A region's pass failed; its status holds the details.
+    #[error("region {region}: {message}")]
+    Region {
+        /// The region.
+        region: String,
+        /// The AWS layer's stable reason.
+        reason: String,
+        /// The message.
+        message: String,
+    },
+    /// The object lacks a field the API server always sets (name, namespace, uid).
+    #[error("object has no {0}")]
+    MissingField(&'static str),
+    /// A generated object could not be rendered.
+    #[error("rendering {what}: {message}")]
+    Render {
+        /// Which object.
+        what: &'static str,
+        /// Why.
+        message: String,
+    },
+}
+
+impl Error {
+    /// Stable short name for events and metrics.
+    pub fn reason(&self) -> String {
+        match self {
+            Self::Kube(_) => "KubeApiError".to_owned(),
+            Self::Finalizer(inner) => match inner.as_ref() {
+                kube::runtime::finalizer::Error::ApplyFailed(e) | kube::runtime::finalizer::Error::CleanupFailed(e) => {
+                    e.reason()
+                }
+                _ => "FinalizerError".to_owned(),
+            },
+            Self::Region { reason, .. } => reason.clone(),
+            Self::MissingField(_) => "MissingField".to_owned(),
+            Self::Render { .. } => "RenderFailed".to_owned(),
+        }
+    }
+}
+
+/// Result of controller operations.
+pub type Result<T, E = Error> = std::result::Result<T, E>;

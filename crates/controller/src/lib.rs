@@ -1,0 +1,14 @@
+//! The controller of eks-operator.
+#![forbid(unsafe_code)]
+#![cfg_attr(test, allow(clippy::unwrap_used))]
+
+pub mod conditions;
+pub mod context;
+pub mod error;
+pub mod generated;
+pub mod http;
+pub mod infra;
+pub mod reconcile;
+pub mod status;
+pub mod workload;
+pub mod metrics;

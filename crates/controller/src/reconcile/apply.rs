@@ -1,0 +1,139 @@
+//! The apply path: read → validate → ensure every region concurrently → generated objects → status.
+
+use std::time::Duration;
+
+use eks_api::{EksCluster, EksClusterStatus, Phase, RegionStatus, ValidatedCluster};
+use futures::future::join_all;
+use kube::ResourceExt;
+use kube::api::DynamicObject;
+use kube::runtime::controller::Action;
+use k8s_openapi::jiff::Timestamp;
+
+use super::{events, generated_objects, status_writer};
+use crate::context::Context;
+use crate::error::{Error, Result};
+use crate::infra::{RegionOutcome, TeardownRequest};
+use crate::status;
+
+/// The previous status of the object, if it has a readable one.
+pub(super) fn previous_status(object: &DynamicObject) -> Option<EksClusterStatus> {
+    object.data.get("status").and_then(|s| serde_json::from_value(s.clone()).ok())
+}
+
+/// Reads the typed object; a malformed one is an invalid spec, reported with the field path.
+pub(super) fn typed(object: &DynamicObject) -> std::result::Result<EksCluster, eks_api::ValidationError> {
+    let mut value = serde_json::to_value(object).map_err(|e| eks_api::ValidationError {
+        errors: vec![eks_api::FieldError { field: "spec".into(), message: e.to_string() }],
+    })?;
+    if let Some(map) = value.as_object_mut() {
+        map.remove("status");
+    }
+    eks_api::parse::from_value(value)
+}
+
+/// Applies the object: the only path that creates or changes AWS resources.
+pub(super) async fn apply(object: &DynamicObject, ctx: &Context) -> Result<Action> {
+    let uid = object.uid().ok_or(Error::MissingField("metadata.uid"))?;
+    let previous = previous_status(object);
+    let generation = object.metadata.generation;
+    let cluster = match typed(object).and_then(|typed| eks_api::validate(&typed)) {
+        Ok(cluster) => cluster,
+        Err(error) => {
+            tracing::warn!(field = error.first_field(), "invalid spec: {error}");
+            let status = status::invalid(previous.as_ref(), generation, &error, Timestamp::now());
+            if status_writer::write(object, ctx, previous.as_ref(), &status).await? {
+                events::warning(ctx, object, error.reason(), &error.to_string()).await;
+            }
+            ctx.metrics.set_phase(&uid, Some(Phase::Invalid.as_str()));
+            ctx.reset_backoff(&uid);
+            return Ok(Action::await_change());
+        }
+    };
+    let recorded = |region: &str| previous.as_ref().and_then(|p| p.regions.iter().find(|r| r.region == region));
+
+    // Every region of the spec is ensured, and every region dropped from the spec torn down, concurrently:
+    // one failing region does not hold the others back.
+    let ensures = cluster.regions().iter().map(|config| {
+        let region = &config.region;
+        ctx.infra.ensure_region(&cluster, region, recorded(region.as_str()))
+    });
+    let dropped: Vec<TeardownRequest> = previous
+        .iter()
+        .flat_map(|p| &p.regions)
+        .filter(|r| cluster.regions().iter().all(|c| c.region.as_str() != r.region))
+        .filter_map(|r| {
+            Some(TeardownRequest {
+                owner_uid: uid.clone(),
+                owner: format!("{}/{}", cluster.namespace(), cluster.name()),
+                region: eks_api::RegionName::parse(&r.region).ok()?,
+                recorded: Some(r.clone()),
+                deletion_policy: cluster.spec().deletion_policy,
+                credentials: cluster.spec().credentials.clone(),
+            })
+        })
+        .collect();
+    let teardowns = dropped.iter().map(|request| ctx.infra.teardown_region(request));
+    let (ensured, torn_down) = futures::join!(join_all(ensures), join_all(teardowns));
+
+    let typed_object = typed(object).map_err(|e| Error::Render { what: "object", message: e.to_string() })?;
+    let mut regions = Vec::new();
+    let mut outcomes: Vec<&RegionOutcome> = Vec::new();
+    for outcome in &ensured {
+        let mut region_status = outcome.status.clone();
+        generated_objects::ensure(ctx, &typed_object, &cluster, &mut region_status).await?;
+        regions.push(region_status);
+        outcomes.push(outcome);
+    }
+    for outcome in &torn_down {
+        if outcome.gone {
+            generated_objects::remove(ctx, &typed_object, &outcome.status.region).await?;
+        } else {
+            let mut region_status = outcome.status.clone();
+            region_status.phase = Some(Phase::Deleting);
+            regions.push(region_status);
+        }
+        outcomes.push(outcome);
+    }
+
+    for outcome in &outcomes {
+        events::publish_outcome(ctx, object, outcome).await;
+    }
+    let status = status::from_regions(previous.as_ref(), generation, regions, Timestamp::now());
+    let phase = status.phase.unwrap_or(Phase::Pending);
+    let changed = status_writer::write(object, ctx, previous.as_ref(), &status).await?;
+    if changed {
+        events::phase_transition(ctx, object, previous.as_ref().and_then(|p| p.phase), phase).await;
+    }
+    ctx.metrics.set_phase(&uid, Some(phase.as_str()));
+    next_action(ctx, &uid, &cluster, &status.regions, &outcomes)
+}
+
+/// Errors back off exponentially; work in progress is looked at again soon; a ready object waits for the
+/// drift period.
+fn next_action(
+    ctx: &Context,
+    uid: &str,
+    cluster: &ValidatedCluster,
+    regions: &[RegionStatus],
+    outcomes: &[&RegionOutcome],
+) -> Result<Action> {
+    if let Some((outcome, error)) = outcomes.iter().find_map(|o| o.error.as_ref().map(|e| (o, e))) {
+        return Err(Error::Region {
+            region: outcome.status.region.clone(),
+            reason: error.reason.clone(),
+            message: error.message.clone(),
+        });
+    }
+    ctx.reset_backoff(uid);
+    let all_ready = regions.len() == cluster.regions().len() && regions.iter().all(|r| r.phase == Some(Phase::Ready));
+    if all_ready {
+        return Ok(Action::requeue(ctx.timing.drift_period));
+    }
+    let soonest = outcomes
+        .iter()
+        .filter_map(|o| o.requeue_after)
+        .min()
+        .unwrap_or(ctx.timing.progress_period)
+        .clamp(Duration::from_secs(1), ctx.timing.progress_period);
+    Ok(Action::requeue(soonest))
+}

@@ -1,0 +1,72 @@
+//! Kubernetes events on the EksCluster, through the one shared recorder. Publishing is best effort: a failed
+//! event is logged, never a failed reconcile.
+
+use eks_api::{EksCluster, Phase};
+use kube::Resource;
+use kube::api::DynamicObject;
+use kube::runtime::events::{Event, EventType};
+use k8s_openapi::api::core::v1::ObjectReference;
+
+use crate::context::Context;
+use crate::infra::{EventSeverity, RegionOutcome};
+
+async fn publish(ctx: &Context, reference: ObjectReference, type_: EventType, reason: &str, note: &str) {
+    let event = Event {
+        type_,
+        reason: reason.chars().take(128).collect(),
+        note: Some(note.chars().take(1000).collect()),
+        action: "Reconcile".to_owned(),
+        secondary: None,
+    };
+    if let Err(err) = ctx.recorder.publish(&event, &reference).await {
+        tracing::debug!("publishing event {reason} failed: {err}");
+    }
+}
+
+/// A Normal event on the watched object.
+pub(super) async fn normal(ctx: &Context, object: &DynamicObject, reason: &str, note: &str) {
+    publish(ctx, object.object_ref(&ctx.resource), EventType::Normal, reason, note).await;
+}
+
+/// A Warning event on the watched object.
+pub(super) async fn warning(ctx: &Context, object: &DynamicObject, reason: &str, note: &str) {
+    publish(ctx, object.object_ref(&ctx.resource), EventType::Warning, reason, note).await;
+}
+
+/// A Normal event on the typed object.
+pub(super) async fn normal_for(ctx: &Context, object: &EksCluster, reason: &str, note: &str) {
+    publish(ctx, object.object_ref(&()), EventType::Normal, reason, note).await;
+}
+
+/// A Warning event on the typed object.
+pub(super) async fn warning_for(ctx: &Context, object: &EksCluster, reason: &str, note: &str) {
+    publish(ctx, object.object_ref(&()), EventType::Warning, reason, note).await;
+}
+
+/// One event per thing the AWS layer did or met in a region, plus its error.
+pub(super) async fn publish_outcome(ctx: &Context, object: &DynamicObject, outcome: &RegionOutcome) {
+    for event in &outcome.events {
+        let type_ = match event.severity {
+            EventSeverity::Normal => EventType::Normal,
+            EventSeverity::Warning => EventType::Warning,
+        };
+        let note = format!("{}: {}", outcome.status.region, event.message);
+        publish(ctx, object.object_ref(&ctx.resource), type_, &event.reason, &note).await;
+    }
+    if let Some(error) = &outcome.error {
+        let note = format!("{}: {}", outcome.status.region, error.message);
+        warning(ctx, object, &error.reason, &note).await;
+    }
+}
+
+/// An event when the overall phase changes.
+pub(super) async fn phase_transition(ctx: &Context, object: &DynamicObject, before: Option<Phase>, after: Phase) {
+    if before == Some(after) {
+        return;
+    }
+    match after {
+        Phase::Ready => normal(ctx, object, "Ready", "every region is ready").await,
+        Phase::Failed => warning(ctx, object, "Failed", "a region failed; see status.regions[].lastError").await,
+        other => normal(ctx, object, other.as_str(), &format!("phase is now {}", other.as_str())).await,
+    }
+}

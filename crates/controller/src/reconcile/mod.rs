@@ -1,0 +1,57 @@
+//! The reconcile: `kube::runtime::finalizer` is the only top-level action, so apply and cleanup are the only
+//! two paths, and the finalizer is on the object before the first AWS call.
+//!
+//! The controller watches EksCluster objects as dynamic objects and turns each into the typed spec inside the
+//! reconcile, so that one malformed object gets an `InvalidSpec` status instead of breaking the watch of all.
+
+mod apply;
+mod cleanup;
+mod events;
+mod generated_objects;
+mod status_writer;
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use kube::api::{Api, DynamicObject};
+use kube::runtime::controller::Action;
+use kube::runtime::finalizer::{Event, finalizer};
+use kube::{Resource, ResourceExt};
+use tracing::Instrument;
+
+use crate::context::{Context, FINALIZER};
+use crate::error::{Error, Result};
+
+/// Reconciles one EksCluster.
+pub async fn reconcile(object: Arc<DynamicObject>, ctx: Arc<Context>) -> Result<Action> {
+    let started = Instant::now();
+    let namespace = object.namespace().ok_or(Error::MissingField("metadata.namespace"))?;
+    let api: Api<DynamicObject> = Api::namespaced_with(ctx.client.clone(), &namespace, &ctx.resource);
+    let span = tracing::info_span!("reconcile", object = %format!("{namespace}/{}", object.name_any()));
+    let result = finalizer(&api, FINALIZER, object, |event| async {
+        match event {
+            Event::Apply(object) => apply::apply(&object, &ctx).await,
+            Event::Cleanup(object) => cleanup::cleanup(&object, &ctx).await,
+        }
+    })
+    .instrument(span)
+    .await
+    .map_err(|e| Error::Finalizer(Box::new(e)));
+    ctx.metrics.reconciled(started.elapsed());
+    result
+}
+
+/// Decides when to retry after a failed reconcile: exponential backoff per object, capped, never a hot loop.
+pub fn error_policy(object: Arc<DynamicObject>, error: &Error, ctx: Arc<Context>) -> Action {
+    let reason = error.reason();
+    ctx.metrics.failed(&reason);
+    let uid = object.meta().uid.clone().unwrap_or_default();
+    let delay = ctx.next_backoff(&uid);
+    tracing::warn!(
+        object = %format!("{}/{}", object.namespace().unwrap_or_default(), object.name_any()),
+        reason,
+        retry_in_seconds = delay.as_secs(),
+        "reconcile failed: {error}"
+    );
+    Action::requeue(delay)
+}

@@ -1,0 +1,148 @@
+//! Applying `kube-system/aws-auth` into the workload (regional EKS) clusters when `spec.awsAuth.manage` is
+//! true. The controller connects to each cluster's endpoint with a token made the aws-iam-authenticator way
+//! and server-side-applies the merged ConfigMap, keeping entries it does not own.
+
+pub mod merge;
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+
+use eks_plan::AwsAuthPlan;
+use futures::future::BoxFuture;
+use k8s_openapi::api::core::v1::ConfigMap;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+use kube::api::{Api, Patch, PatchParams};
+
+use crate::context::FIELD_MANAGER;
+use merge::{MANAGED_ENTRIES_ANNOTATION, ManagedEntries};
+
+/// Where and as whom to reach one workload cluster.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct WorkloadTarget {
+    /// The EKS cluster name.
+    pub cluster_name: String,
+    /// The region.
+    pub region: String,
+    /// The API endpoint.
+    pub endpoint: String,
+    /// Base64 CA data of the endpoint.
+    pub certificate_authority_data: Option<String>,
+    /// The worker role ARN that must stay in `mapRoles`.
+    pub worker_role_arn: String,
+}
+
+/// Applies aws-auth into workload clusters.
+pub trait WorkloadClusters: Send + Sync + 'static {
+    /// Merges and applies the plan's entries. `Ok(true)` when it wrote, `Ok(false)` when the live ConfigMap
+    /// already held them; errors are messages for status and events.
+    fn apply_aws_auth<'a>(&'a self, target: &'a WorkloadTarget, plan: &'a AwsAuthPlan)
+    -> BoxFuture<'a, Result<bool, String>>;
+}
+
+/// Makes bearer tokens for a workload cluster.
+pub trait TokenSource: Send + Sync + 'static {
+    /// A token for the cluster, valid for a short while.
+    fn token<'a>(&'a self, cluster_name: &'a str, region: &'a str) -> BoxFuture<'a, Result<String, String>>;
+}
+
+/// The real implementation: kube clients built per target from the endpoint, its CA and a token.
+pub struct KubeWorkloadClusters {
+    tokens: Arc<dyn TokenSource>,
+    /// Cluster name → URL overrides, for tests and the local mode only (the endpoints moto hands out lead
+    /// nowhere).
+    overrides: HashMap<String, String>,
+}
+
+impl KubeWorkloadClusters {
+    /// Clusters reached with tokens from `tokens`, with optional endpoint overrides.
+    pub fn new(tokens: Arc<dyn TokenSource>, overrides: HashMap<String, String>) -> Self {
+        Self { tokens, overrides }
+    }
+
+    async fn client(&self, target: &WorkloadTarget) -> Result<kube::Client, String> {
+        let token = self.tokens.token(&target.cluster_name, &target.region).await?;
+        let (url, ca) = match self.overrides.get(&target.cluster_name) {
+            Some(url) => (url.clone(), None),
+            None => (target.endpoint.clone(), target.certificate_authority_data.clone()),
+        };
+        let uri = url.parse().map_err(|e| format!("endpoint {url:?}: {e}"))?;
+        let mut config = kube::Config::new(uri);
+        config.auth_info.token = Some(token.into());
+        if let Some(ca) = ca {
+            let pem = base64_decode(&ca).ok_or("certificate authority data is not base64")?;
+            config.root_cert = Some(pem_to_der(&pem));
+        }
+        kube::Client::try_from(config).map_err(|e| e.to_string())
+    }
+
+    async fn apply(&self, target: &WorkloadTarget, plan: &AwsAuthPlan) -> Result<bool, String> {
+        let client = self.client(target).await?;
+        let api: Api<ConfigMap> = Api::namespaced(client, eks_plan::aws_auth::NAMESPACE);
+        let live = api.get_opt(eks_plan::aws_auth::NAME).await.map_err(|e| e.to_string())?;
+        let live_data = live.as_ref().and_then(|cm| cm.data.clone()).unwrap_or_default();
+        let previously: ManagedEntries = live
+            .as_ref()
+            .and_then(|cm| cm.metadata.annotations.as_ref())
+            .and_then(|a| a.get(MANAGED_ENTRIES_ANNOTATION))
+            .and_then(|text| serde_json::from_str(text).ok())
+            .unwrap_or_default();
+        let merged = merge::merge(&live_data, &previously, plan, &target.worker_role_arn)?;
+        if live.is_some() && merged.data == live_data && merged.managed == previously {
+            return Ok(false);
+        }
+        let annotation = serde_json::to_string(&merged.managed).map_err(|e| e.to_string())?;
+        let desired = ConfigMap {
+            metadata: ObjectMeta {
+                name: Some(eks_plan::aws_auth::NAME.to_owned()),
+                namespace: Some(eks_plan::aws_auth::NAMESPACE.to_owned()),
+                // A precondition: a concurrent edit makes this apply fail and the next reconcile merge again.
+                resource_version: live.as_ref().and_then(|cm| cm.metadata.resource_version.clone()),
+                annotations: Some(BTreeMap::from([(MANAGED_ENTRIES_ANNOTATION.to_owned(), annotation)])),
+                ..ObjectMeta::default()
+            },
+            data: Some(merged.data),
+            ..ConfigMap::default()
+        };
+        api.patch(eks_plan::aws_auth::NAME, &PatchParams::apply(FIELD_MANAGER).force(), &Patch::Apply(&desired))
+            .await
+            .map_err(|e| e.to_string())?;
+        Ok(true)
+    }
+}
+
+impl WorkloadClusters for KubeWorkloadClusters {
+    fn apply_aws_auth<'a>(
+        &'a self,
+        target: &'a WorkloadTarget,
+        plan: &'a AwsAuthPlan,
+    ) -> BoxFuture<'a, Result<bool, String>> {
+        Box::pin(self.apply(target, plan))
+    }
+}
+
+fn base64_decode(text: &str) -> Option<Vec<u8>> {
+    use base64::Engine as _;
+    base64::engine::general_purpose::STANDARD.decode(text.trim()).ok()
+}
+
+/// Turns PEM certificates into DER blobs as kube's `root_cert` wants them.
+fn pem_to_der(pem: &[u8]) -> Vec<Vec<u8>> {
+    let text = String::from_utf8_lossy(pem);
+    let mut certs = Vec::new();
+    let mut current = String::new();
+    let mut inside = false;
+    for line in text.lines() {
+        if line.starts_with("-----BEGIN") {
+            inside = true;
+            current.clear();
+        } else if line.starts_with("-----END") {
+            inside = false;
+            if let Some(der) = base64_decode(&current) {
+                certs.push(der);
+            }
+        } else if inside {
+            current.push_str(line.trim());
+        }
+    }
+    certs
+}
