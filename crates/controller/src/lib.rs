@@ -9,6 +9,7 @@ pub mod generated;
 pub mod http;
 pub mod infra;
 pub mod reconcile;
+pub mod runner;
 pub mod status;
 pub mod workload;
 pub mod metrics;

@@ -1,0 +1,238 @@
+//! Starting the controller: check the CRD is installed, serve the HTTP endpoints, optionally wait for the
+//! leader lease, then run the kube-runtime `Controller` until shutdown (or until the lease is lost), letting
+//! in-flight reconciles finish.
+
+use std::collections::hash_map::DefaultHasher;
+use std::hash::{Hash, Hasher};
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use eks_api::EksCluster;
+use futures::StreamExt;
+use k8s_openapi::api::core::v1::{ConfigMap, Secret};
+use kube::api::{Api, DynamicObject};
+use kube::core::ApiResource;
+use kube::runtime::controller::{Config as ControllerConfig, Controller};
+use kube::runtime::events::{Recorder, Reporter};
+use kube::runtime::reflector::store::Writer;
+use kube::runtime::{WatchStreamExt, watcher};
+use kube::{Client, Resource};
+use kube_lease_manager::LeaseManagerBuilder;
+use tokio::sync::watch;
+
+use crate::context::{Context, Timing};
+use crate::generated::MANAGED_BY_LABEL;
+use crate::http::{self, HttpState};
+use crate::infra::Infrastructure;
+use crate::metrics::Metrics;
+use crate::reconcile::{error_policy, reconcile};
+use crate::workload::WorkloadClusters;
+
+/// Leader election settings.
+#[derive(Clone, Debug)]
+pub struct LeaderElection {
+    /// Name of the Lease.
+    pub lease_name: String,
+    /// Namespace of the Lease.
+    pub lease_namespace: String,
+    /// This replica's identity (the pod name).
+    pub identity: String,
+}
+
+/// How the controller runs.
+#[derive(Clone, Debug)]
+pub struct RunConfig {
+    /// Watch only this namespace.
+    pub namespace: Option<String>,
+    /// Watch only objects matching this label selector (sharding).
+    pub selector: Option<String>,
+    /// Requeue periods.
+    pub timing: Timing,
+    /// Reconciles running at once.
+    pub max_concurrent_reconciles: u16,
+    /// Leader election, when more than one replica may run.
+    pub leader_election: Option<LeaderElection>,
+    /// Address of `/metrics`, `/healthz`, `/readyz`.
+    pub http_addr: SocketAddr,
+    /// Name of this replica in events.
+    pub instance: Option<String>,
+}
+
+/// Why the controller could not run.
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    /// The CRD is not served by the API server.
+    #[error(
+        "the EksCluster CRD (eksclusters.eksoperator.io/v1alpha1) is not installed in the cluster: apply deploy/crds/eksclusters.eksoperator.io.yaml first ({0})"
+    )]
+    CrdMissing(String),
+    /// The HTTP endpoints could not be served.
+    #[error("serving HTTP on {addr}: {source}")]
+    Http {
+        /// The address.
+        addr: SocketAddr,
+        /// The error.
+        source: std::io::Error,
+    },
+    /// Leader election failed.
+    #[error("leader election: {0}")]
+    Lease(String),
+}
+
+/// The pieces the controller is made of, built by the binary.
+pub struct Parts {
+    /// The management cluster.
+    pub client: Client,
+    /// The AWS side.
+    pub infra: Arc<dyn Infrastructure>,
+    /// Workload clusters for aws-auth.
+    pub workload: Arc<dyn WorkloadClusters>,
+    /// Metrics (shared with the AWS layer's call counting).
+    pub metrics: Arc<Metrics>,
+}
+
+/// Checks that the API server serves EksCluster, as the controller cannot do anything useful otherwise.
+pub async fn check_crd(client: &Client) -> Result<(), RunError> {
+    let resources = client
+        .list_api_group_resources(&EksCluster::api_version(&()))
+        .await
+        .map_err(|e| RunError::CrdMissing(e.to_string()))?;
+    if resources.resources.iter().any(|r| r.name == EksCluster::plural(&())) {
+        Ok(())
+    } else {
+        Err(RunError::CrdMissing("eksclusters not listed in discovery".into()))
+    }
+}
+
+/// Runs until `shutdown` turns true. Returns the bound HTTP address through `on_http` as soon as it is known.
+pub async fn run(
+    parts: Parts,
+    config: RunConfig,
+    mut shutdown: watch::Receiver<bool>,
+    on_http: impl FnOnce(SocketAddr),
+) -> Result<(), RunError> {
+    check_crd(&parts.client).await?;
+    let ready = Arc::new(AtomicBool::new(false));
+    let http_state = HttpState { metrics: parts.metrics.clone(), ready: ready.clone() };
+    let mut http_shutdown = shutdown.clone();
+    let (bound, http_task) = http::serve(config.http_addr, http_state, async move {
+        let _ = http_shutdown.wait_for(|stop| *stop).await;
+    })
+    .await
+    .map_err(|source| RunError::Http { addr: config.http_addr, source })?;
+    on_http(bound);
+    tracing::info!(%bound, "serving /metrics, /healthz and /readyz");
+
+    let reporter = Reporter { controller: "eks-operator".into(), instance: config.instance.clone() };
+    let ctx = Arc::new(Context::new(
+        parts.client.clone(),
+        parts.infra,
+        parts.workload,
+        Recorder::new(parts.client.clone(), reporter),
+        parts.metrics,
+        config.timing.clone(),
+    ));
+    ready.store(true, Ordering::Relaxed);
+
+    match &config.leader_election {
+        None => run_controller(ctx, &config, shutdown.clone()).await?,
+        Some(election) => {
+            let manager = LeaseManagerBuilder::new(parts.client.clone(), &election.lease_name)
+                .with_namespace(&election.lease_namespace)
+                .with_identity(&election.identity)
+                .with_duration(15)
+                .with_grace(5)
+                .build()
+                .await
+                .map_err(|e| RunError::Lease(e.to_string()))?;
+            let (mut leading, lease_task) = manager.watch().await;
+            loop {
+                tracing::info!(identity = %election.identity, "waiting for the leader lease");
+                tokio::select! {
+                    result = leading.wait_for(|leader| *leader) => if result.is_err() { break },
+                    _ = shutdown.wait_for(|stop| *stop) => break,
+                }
+                tracing::info!(identity = %election.identity, "leading: starting the controller");
+                let (stop_tx, stop_rx) = watch::channel(false);
+                let (ctx, config) = (ctx.clone(), config.clone());
+                let controller = tokio::spawn(async move { run_controller(ctx, &config, stop_rx).await });
+                let stop_for_shutdown = tokio::select! {
+                    _ = leading.wait_for(|leader| !*leader) => { tracing::warn!("lost the leader lease: stopping"); false }
+                    _ = shutdown.wait_for(|stop| *stop) => true,
+                };
+                let _ = stop_tx.send(true);
+                let _ = controller.await;
+                if stop_for_shutdown {
+                    break;
+                }
+            }
+            drop(leading);
+            let _ = lease_task.await;
+        }
+    }
+    let _ = http_task.await;
+    Ok(())
+}
+
+/// The trigger of a reconcile: spec changes (generation), deletion and finalizer changes. Status writes do not
+/// trigger, so a reconcile never wakes itself up.
+fn trigger_hash(object: &DynamicObject) -> Option<u64> {
+    let mut hasher = DefaultHasher::new();
+    object.metadata.generation.hash(&mut hasher);
+    object.metadata.deletion_timestamp.is_some().hash(&mut hasher);
+    object.metadata.finalizers.hash(&mut hasher);
+    object.metadata.uid.hash(&mut hasher);
+    Some(hasher.finish())
+}
+
+fn scoped<K>(client: &Client, namespace: Option<&str>) -> Api<K>
+where
+    K: Resource<DynamicType = (), Scope = k8s_openapi::NamespaceResourceScope>
+        + Clone
+        + serde::de::DeserializeOwned
+        + std::fmt::Debug,
+{
+    match namespace {
+        Some(ns) => Api::namespaced(client.clone(), ns),
+        None => Api::all(client.clone()),
+    }
+}
+
+async fn run_controller(ctx: Arc<Context>, config: &RunConfig, mut stop: watch::Receiver<bool>) -> Result<(), RunError> {
+    let resource: ApiResource = ctx.resource.clone();
+    let api: Api<DynamicObject> = match &config.namespace {
+        Some(ns) => Api::namespaced_with(ctx.client.clone(), ns, &resource),
+        None => Api::all_with(ctx.client.clone(), &resource),
+    };
+    let mut watch_config = watcher::Config::default();
+    if let Some(selector) = &config.selector {
+        watch_config = watch_config.labels(selector);
+    }
+    let owned = watcher::Config::default().labels(&format!("{MANAGED_BY_LABEL}=eks-operator"));
+    let writer = Writer::new(resource.clone());
+    let reader = writer.as_reader();
+    let stream = watcher(api, watch_config)
+        .default_backoff()
+        .reflect(writer)
+        .applied_objects()
+        .predicate_filter(trigger_hash, Default::default());
+    let namespace = config.namespace.as_deref();
+    Controller::for_stream_with(stream, reader, resource)
+        .owns(scoped::<ConfigMap>(&ctx.client, namespace), owned.clone())
+        .owns(scoped::<Secret>(&ctx.client, namespace), owned)
+        .with_config(ControllerConfig::default().concurrency(config.max_concurrent_reconciles))
+        .graceful_shutdown_on(async move {
+            let _ = stop.wait_for(|stop| *stop).await;
+        })
+        .run(reconcile, error_policy, ctx)
+        .for_each(|result| async move {
+            match result {
+                Ok((object, _)) => tracing::debug!(object = %object, "reconciled"),
+                Err(err) => tracing::debug!("reconcile error: {err}"),
+            }
+        })
+        .await;
+    tracing::info!("controller stopped");
+    Ok(())
+}
