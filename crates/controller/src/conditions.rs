@@ -25,14 +25,29 @@ pub struct DesiredCondition {
 
 impl DesiredCondition {
     /// A condition with its fields.
-    pub fn new(type_: &'static str, status: bool, reason: impl Into<String>, message: impl Into<String>) -> Self {
-        Self { type_, status, reason: reason.into(), message: message.into() }
+    pub fn new(
+        type_: &'static str,
+        status: bool,
+        reason: impl Into<String>,
+        message: impl Into<String>,
+    ) -> Self {
+        Self {
+            type_,
+            status,
+            reason: reason.into(),
+            message: message.into(),
+        }
     }
 }
 
 /// Merges the desired conditions into the previous ones: a condition keeps its `lastTransitionTime` when its
 /// status did not change (reason and message may still change), and takes `now` when it did or is new.
-pub fn merge(previous: &[Condition], desired: &[DesiredCondition], generation: Option<i64>, now: Timestamp) -> Vec<Condition> {
+pub fn merge(
+    previous: &[Condition],
+    desired: &[DesiredCondition],
+    generation: Option<i64>,
+    now: Timestamp,
+) -> Vec<Condition> {
     desired
         .iter()
         .map(|want| {
@@ -68,12 +83,31 @@ mod tests {
 
     #[test]
     fn transition_time_changes_only_on_status_change() {
-        let first = merge(&[], &[DesiredCondition::new(READY, false, "Provisioning", "vpc")], Some(1), at(100));
+        let first = merge(
+            &[],
+            &[DesiredCondition::new(READY, false, "Provisioning", "vpc")],
+            Some(1),
+            at(100),
+        );
         assert_eq!(first[0].last_transition_time, Time(at(100)));
-        let same = merge(&first, &[DesiredCondition::new(READY, false, "Provisioning", "cluster")], Some(1), at(200));
-        assert_eq!(same[0].last_transition_time, Time(at(100)), "same status keeps the time");
+        let same = merge(
+            &first,
+            &[DesiredCondition::new(READY, false, "Provisioning", "cluster")],
+            Some(1),
+            at(200),
+        );
+        assert_eq!(
+            same[0].last_transition_time,
+            Time(at(100)),
+            "same status keeps the time"
+        );
         assert_eq!(same[0].message, "cluster");
-        let flipped = merge(&same, &[DesiredCondition::new(READY, true, "Ready", "all regions")], Some(2), at(300));
+        let flipped = merge(
+            &same,
+            &[DesiredCondition::new(READY, true, "Ready", "all regions")],
+            Some(2),
+            at(300),
+        );
         assert_eq!(flipped[0].last_transition_time, Time(at(300)));
         assert_eq!(flipped[0].observed_generation, Some(2));
         assert!(is_true(&flipped, READY));

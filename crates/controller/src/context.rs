@@ -92,8 +92,15 @@ impl Context {
             *count
         });
         let exponent = count.saturating_sub(1).min(16);
-        let delay = self.timing.backoff_base.saturating_mul(1u32 << exponent).min(self.timing.backoff_cap);
-        let jitter = uid.bytes().fold(0u32, |acc, b| acc.wrapping_mul(31).wrapping_add(u32::from(b))) % 100;
+        let delay = self
+            .timing
+            .backoff_base
+            .saturating_mul(1u32 << exponent)
+            .min(self.timing.backoff_cap);
+        let jitter = uid
+            .bytes()
+            .fold(0u32, |acc, b| acc.wrapping_mul(31).wrapping_add(u32::from(b)))
+            % 100;
         delay + delay.mul_f64(f64::from(jitter) / 1000.0)
     }
 

@@ -38,9 +38,8 @@ impl Error {
         match self {
             Self::Kube(_) => "KubeApiError".to_owned(),
             Self::Finalizer(inner) => match inner.as_ref() {
-                kube::runtime::finalizer::Error::ApplyFailed(e) | kube::runtime::finalizer::Error::CleanupFailed(e) => {
-                    e.reason()
-                }
+                kube::runtime::finalizer::Error::ApplyFailed(e)
+                | kube::runtime::finalizer::Error::CleanupFailed(e) => e.reason(),
                 _ => "FinalizerError".to_owned(),
             },
             Self::Region { reason, .. } => reason.clone(),

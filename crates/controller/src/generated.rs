@@ -45,7 +45,10 @@ pub fn owner_reference(owner: &EksCluster) -> Option<OwnerReference> {
 
 fn metadata(owner: &EksCluster, name: String, region: &str) -> ObjectMeta {
     let labels = BTreeMap::from([
-        (OWNER_LABEL.to_owned(), owner.metadata.name.clone().unwrap_or_default()),
+        (
+            OWNER_LABEL.to_owned(),
+            owner.metadata.name.clone().unwrap_or_default(),
+        ),
         (REGION_LABEL.to_owned(), region.to_owned()),
         (MANAGED_BY_LABEL.to_owned(), "eks-operator".to_owned()),
     ]);
@@ -61,7 +64,11 @@ fn metadata(owner: &EksCluster, name: String, region: &str) -> ObjectMeta {
 /// The region's aws-auth ConfigMap in the EksCluster's namespace.
 pub fn aws_auth_config_map(owner: &EksCluster, region: &str, data: BTreeMap<String, String>) -> ConfigMap {
     let name = aws_auth_name(owner.metadata.name.as_deref().unwrap_or_default(), region);
-    ConfigMap { metadata: metadata(owner, name, region), data: Some(data), ..ConfigMap::default() }
+    ConfigMap {
+        metadata: metadata(owner, name, region),
+        data: Some(data),
+        ..ConfigMap::default()
+    }
 }
 
 /// What a kubeconfig needs of a regional cluster.
@@ -103,13 +110,19 @@ pub fn kubeconfig(access: &ClusterAccess) -> serde_json::Value {
 }
 
 /// The region's kubeconfig Secret in the EksCluster's namespace.
-pub fn kubeconfig_secret(owner: &EksCluster, access: &ClusterAccess) -> Result<Secret, serde_saphyr::ser::Error> {
+pub fn kubeconfig_secret(
+    owner: &EksCluster,
+    access: &ClusterAccess,
+) -> Result<Secret, serde_saphyr::ser::Error> {
     let name = kubeconfig_name(owner.metadata.name.as_deref().unwrap_or_default(), &access.region);
     let text = serde_saphyr::to_string(&kubeconfig(access))?;
     Ok(Secret {
         metadata: metadata(owner, name, &access.region),
         type_: Some("Opaque".to_owned()),
-        data: Some(BTreeMap::from([(KUBECONFIG_KEY.to_owned(), ByteString(text.into_bytes()))])),
+        data: Some(BTreeMap::from([(
+            KUBECONFIG_KEY.to_owned(),
+            ByteString(text.into_bytes()),
+        )])),
         ..Secret::default()
     })
 }
@@ -131,11 +144,22 @@ mod tests {
 
     #[test]
     fn config_map_is_owned_and_named_per_region() {
-        let cm = aws_auth_config_map(&owner(), "eu-west-1", BTreeMap::from([("mapRoles".into(), "- x".into())]));
+        let cm = aws_auth_config_map(
+            &owner(),
+            "eu-west-1",
+            BTreeMap::from([("mapRoles".into(), "- x".into())]),
+        );
         assert_eq!(cm.metadata.name.as_deref(), Some("cloudlad-eu-west-1-aws-auth"));
         assert_eq!(cm.metadata.namespace.as_deref(), Some("team-a"));
         let owner_ref = &cm.metadata.owner_references.unwrap()[0];
-        assert_eq!((owner_ref.kind.as_str(), owner_ref.uid.as_str(), owner_ref.controller), ("EksCluster", "u-1", Some(true)));
+        assert_eq!(
+            (
+                owner_ref.kind.as_str(),
+                owner_ref.uid.as_str(),
+                owner_ref.controller
+            ),
+            ("EksCluster", "u-1", Some(true))
+        );
     }
 
     #[test]
@@ -148,12 +172,21 @@ mod tests {
             region: "eu-west-1".into(),
         };
         let secret = kubeconfig_secret(&owner(), &access).unwrap();
-        assert_eq!(secret.metadata.name.as_deref(), Some("cloudlad-eu-west-1-kubeconfig"));
+        assert_eq!(
+            secret.metadata.name.as_deref(),
+            Some("cloudlad-eu-west-1-kubeconfig")
+        );
         let text = String::from_utf8(secret.data.unwrap()[KUBECONFIG_KEY].0.clone()).unwrap();
         let parsed: serde_json::Value = serde_saphyr::from_str(&text).unwrap();
-        assert_eq!(parsed["clusters"][0]["cluster"]["server"], "https://ABC.gr7.eu-west-1.eks.amazonaws.com");
+        assert_eq!(
+            parsed["clusters"][0]["cluster"]["server"],
+            "https://ABC.gr7.eu-west-1.eks.amazonaws.com"
+        );
         assert_eq!(parsed["users"][0]["user"]["exec"]["command"], "aws");
-        assert_eq!(parsed["users"][0]["user"]["exec"]["args"][5], "eu-west-1-test-cloudlad");
+        assert_eq!(
+            parsed["users"][0]["user"]["exec"]["args"][5],
+            "eu-west-1-test-cloudlad"
+        );
         assert_eq!(parsed["current-context"], access.cluster_arn);
     }
 }

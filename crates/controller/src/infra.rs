@@ -83,5 +83,4 @@ pub trait Infrastructure: Send + Sync + 'static {
 
     /// Deletes what the object owns in the region, in dependency order, as far as it can in one pass.
     fn teardown_region<'a>(&'a self, request: &'a TeardownRequest) -> BoxFuture<'a, RegionOutcome>;
-
 }

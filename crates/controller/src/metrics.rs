@@ -56,11 +56,31 @@ impl Default for Metrics {
         let aws_calls = Family::<AwsCallLabels, Counter>::default();
         let by_phase = Family::<PhaseLabels, Gauge>::default();
         registry.register("reconciles", "Reconciles run", reconciles.clone());
-        registry.register("reconcile_failures", "Reconciles that failed, by reason", failures.clone());
-        registry.register("reconcile_duration_seconds", "Duration of reconciles", duration.clone());
-        registry.register("aws_calls", "AWS API calls by service, operation and outcome", aws_calls.clone());
+        registry.register(
+            "reconcile_failures",
+            "Reconciles that failed, by reason",
+            failures.clone(),
+        );
+        registry.register(
+            "reconcile_duration_seconds",
+            "Duration of reconciles",
+            duration.clone(),
+        );
+        registry.register(
+            "aws_calls",
+            "AWS API calls by service, operation and outcome",
+            aws_calls.clone(),
+        );
         registry.register("objects", "EksCluster objects by phase", by_phase.clone());
-        Self { registry, reconciles, failures, duration, aws_calls, by_phase, phases: Mutex::default() }
+        Self {
+            registry,
+            reconciles,
+            failures,
+            duration,
+            aws_calls,
+            by_phase,
+            phases: Mutex::default(),
+        }
     }
 }
 
@@ -73,19 +93,28 @@ impl Metrics {
 
     /// Counts a failed reconcile.
     pub fn failed(&self, reason: &str) {
-        self.failures.get_or_create(&FailureLabels { reason: reason.to_owned() }).inc();
+        self.failures
+            .get_or_create(&FailureLabels {
+                reason: reason.to_owned(),
+            })
+            .inc();
     }
 
     /// Counts one AWS call.
     pub fn aws_call(&self, service: &str, operation: &str, outcome: &str) {
-        let labels =
-            AwsCallLabels { service: service.to_owned(), operation: operation.to_owned(), outcome: outcome.to_owned() };
+        let labels = AwsCallLabels {
+            service: service.to_owned(),
+            operation: operation.to_owned(),
+            outcome: outcome.to_owned(),
+        };
         self.aws_calls.get_or_create(&labels).inc();
     }
 
     /// Records the phase of an object (`None` when it is gone) and updates the per-phase gauge.
     pub fn set_phase(&self, uid: &str, phase: Option<&str>) {
-        let Ok(mut phases) = self.phases.lock() else { return };
+        let Ok(mut phases) = self.phases.lock() else {
+            return;
+        };
         let previous = match phase {
             Some(phase) => phases.insert(uid.to_owned(), phase.to_owned()),
             None => phases.remove(uid),
@@ -94,10 +123,16 @@ impl Metrics {
             return;
         }
         if let Some(previous) = previous {
-            self.by_phase.get_or_create(&PhaseLabels { phase: previous }).dec();
+            self.by_phase
+                .get_or_create(&PhaseLabels { phase: previous })
+                .dec();
         }
         if let Some(phase) = phase {
-            self.by_phase.get_or_create(&PhaseLabels { phase: phase.to_owned() }).inc();
+            self.by_phase
+                .get_or_create(&PhaseLabels {
+                    phase: phase.to_owned(),
+                })
+                .inc();
         }
     }
 
@@ -127,9 +162,17 @@ mod tests {
         metrics.set_phase("b", None);
         let text = metrics.encode();
         assert!(text.contains("eks_operator_reconciles_total 1"), "{text}");
-        assert!(text.contains("eks_operator_reconcile_failures_total{reason=\"Throttled\"} 1"), "{text}");
-        assert!(text.contains("eks_operator_aws_calls_total{service=\"ec2\",operation=\"CreateVpc\",outcome=\"ok\"} 1"));
+        assert!(
+            text.contains("eks_operator_reconcile_failures_total{reason=\"Throttled\"} 1"),
+            "{text}"
+        );
+        assert!(text.contains(
+            "eks_operator_aws_calls_total{service=\"ec2\",operation=\"CreateVpc\",outcome=\"ok\"} 1"
+        ));
         assert!(text.contains("eks_operator_objects{phase=\"Ready\"} 1"), "{text}");
-        assert!(text.contains("eks_operator_objects{phase=\"Provisioning\"} 0"), "{text}");
+        assert!(
+            text.contains("eks_operator_objects{phase=\"Provisioning\"} 0"),
+            "{text}"
+        );
     }
 }

@@ -98,7 +98,11 @@ pub async fn check_crd(client: &Client) -> Result<(), RunError> {
         .list_api_group_resources(&EksCluster::api_version(&()))
         .await
         .map_err(|e| RunError::CrdMissing(e.to_string()))?;
-    if resources.resources.iter().any(|r| r.name == EksCluster::plural(&())) {
+    if resources
+        .resources
+        .iter()
+        .any(|r| r.name == EksCluster::plural(&()))
+    {
         Ok(())
     } else {
         Err(RunError::CrdMissing("eksclusters not listed in discovery".into()))
@@ -114,17 +118,26 @@ pub async fn run(
 ) -> Result<(), RunError> {
     check_crd(&parts.client).await?;
     let ready = Arc::new(AtomicBool::new(false));
-    let http_state = HttpState { metrics: parts.metrics.clone(), ready: ready.clone() };
+    let http_state = HttpState {
+        metrics: parts.metrics.clone(),
+        ready: ready.clone(),
+    };
     let mut http_shutdown = shutdown.clone();
     let (bound, http_task) = http::serve(config.http_addr, http_state, async move {
         let _ = http_shutdown.wait_for(|stop| *stop).await;
     })
     .await
-    .map_err(|source| RunError::Http { addr: config.http_addr, source })?;
+    .map_err(|source| RunError::Http {
+        addr: config.http_addr,
+        source,
+    })?;
     on_http(bound);
     tracing::info!(%bound, "serving /metrics, /healthz and /readyz");
 
-    let reporter = Reporter { controller: "eks-operator".into(), instance: config.instance.clone() };
+    let reporter = Reporter {
+        controller: "eks-operator".into(),
+        instance: config.instance.clone(),
+    };
     let ctx = Arc::new(Context::new(
         parts.client.clone(),
         parts.infra,
@@ -199,7 +212,11 @@ where
     }
 }
 
-async fn run_controller(ctx: Arc<Context>, config: &RunConfig, mut stop: watch::Receiver<bool>) -> Result<(), RunError> {
+async fn run_controller(
+    ctx: Arc<Context>,
+    config: &RunConfig,
+    mut stop: watch::Receiver<bool>,
+) -> Result<(), RunError> {
     let resource: ApiResource = ctx.resource.clone();
     let api: Api<DynamicObject> = match &config.namespace {
         Some(ns) => Api::namespaced_with(ctx.client.clone(), ns, &resource),

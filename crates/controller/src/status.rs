@@ -8,7 +8,10 @@ use crate::conditions::{DEGRADED, DesiredCondition, PROGRESSING, READY, merge};
 
 /// The overall phase: the least advanced phase of the regions, failures first.
 pub fn overall_phase(regions: &[RegionStatus]) -> Phase {
-    let phases: Vec<Phase> = regions.iter().map(|r| r.phase.unwrap_or(Phase::Pending)).collect();
+    let phases: Vec<Phase> = regions
+        .iter()
+        .map(|r| r.phase.unwrap_or(Phase::Pending))
+        .collect();
     if phases.is_empty() {
         Phase::Pending
     } else if phases.contains(&Phase::Deleting) {
@@ -67,7 +70,12 @@ pub fn from_regions(
     let failed: Vec<String> = regions
         .iter()
         .filter_map(|r| r.last_error.as_ref().map(|e| format!("{}: {e}", r.region)))
-        .chain(regions.iter().filter(|r| !r.blocked_by.is_empty()).map(|r| format!("{}: blocked by {}", r.region, r.blocked_by.join(", "))))
+        .chain(
+            regions
+                .iter()
+                .filter(|r| !r.blocked_by.is_empty())
+                .map(|r| format!("{}: blocked by {}", r.region, r.blocked_by.join(", "))),
+        )
         .collect();
     let in_progress: Vec<String> = regions
         .iter()
@@ -78,7 +86,12 @@ pub fn from_regions(
         if phase == Phase::Ready {
             DesiredCondition::new(READY, true, "Ready", "every region is ready")
         } else {
-            DesiredCondition::new(READY, false, phase.as_str(), format!("not ready: {}", not_ready.join(", ")))
+            DesiredCondition::new(
+                READY,
+                false,
+                phase.as_str(),
+                format!("not ready: {}", not_ready.join(", ")),
+            )
         },
         if in_progress.is_empty() {
             DesiredCondition::new(PROGRESSING, false, "Idle", "nothing in progress")
@@ -129,14 +142,27 @@ mod tests {
     use crate::conditions::is_true;
 
     fn region(name: &str, phase: Phase) -> RegionStatus {
-        RegionStatus { region: name.into(), phase: Some(phase), ..RegionStatus::default() }
+        RegionStatus {
+            region: name.into(),
+            phase: Some(phase),
+            ..RegionStatus::default()
+        }
     }
 
     #[test]
     fn phase_is_the_least_advanced() {
-        assert_eq!(overall_phase(&[region("a", Phase::Ready), region("b", Phase::Ready)]), Phase::Ready);
-        assert_eq!(overall_phase(&[region("a", Phase::Ready), region("b", Phase::Provisioning)]), Phase::Provisioning);
-        assert_eq!(overall_phase(&[region("a", Phase::Failed), region("b", Phase::Provisioning)]), Phase::Failed);
+        assert_eq!(
+            overall_phase(&[region("a", Phase::Ready), region("b", Phase::Ready)]),
+            Phase::Ready
+        );
+        assert_eq!(
+            overall_phase(&[region("a", Phase::Ready), region("b", Phase::Provisioning)]),
+            Phase::Provisioning
+        );
+        assert_eq!(
+            overall_phase(&[region("a", Phase::Failed), region("b", Phase::Provisioning)]),
+            Phase::Failed
+        );
         assert_eq!(overall_phase(&[]), Phase::Pending);
     }
 
@@ -149,7 +175,14 @@ mod tests {
         let mut busy = region("a", Phase::Provisioning);
         busy.in_progress = vec!["EKS cluster CREATING".into()];
         let second = from_regions(Some(&first), Some(1), vec![busy], later);
-        let ready_time = |s: &EksClusterStatus| s.conditions.iter().find(|c| c.type_ == READY).unwrap().last_transition_time.clone();
+        let ready_time = |s: &EksClusterStatus| {
+            s.conditions
+                .iter()
+                .find(|c| c.type_ == READY)
+                .unwrap()
+                .last_transition_time
+                .clone()
+        };
         assert_eq!(ready_time(&first), ready_time(&second), "Ready stayed False");
         assert!(is_true(&second.conditions, PROGRESSING));
         let third = from_regions(Some(&second), Some(1), vec![region("a", Phase::Ready)], later);
@@ -162,7 +195,12 @@ mod tests {
     fn errors_make_the_object_degraded() {
         let mut failed = region("b", Phase::Failed);
         failed.last_error = Some("AccessDenied: not allowed".into());
-        let status = from_regions(None, Some(3), vec![region("a", Phase::Ready), failed], Timestamp::UNIX_EPOCH);
+        let status = from_regions(
+            None,
+            Some(3),
+            vec![region("a", Phase::Ready), failed],
+            Timestamp::UNIX_EPOCH,
+        );
         assert!(is_true(&status.conditions, DEGRADED));
         let degraded = status.conditions.iter().find(|c| c.type_ == DEGRADED).unwrap();
         assert!(degraded.message.contains("b: AccessDenied"));
@@ -172,7 +210,10 @@ mod tests {
     #[test]
     fn invalid_spec_names_the_field() {
         let error = ValidationError {
-            errors: vec![eks_api::FieldError { field: "spec.network.vpcCidr".into(), message: "bad".into() }],
+            errors: vec![eks_api::FieldError {
+                field: "spec.network.vpcCidr".into(),
+                message: "bad".into(),
+            }],
         };
         let status = invalid(None, Some(2), &error, Timestamp::UNIX_EPOCH);
         let ready = status.conditions.iter().find(|c| c.type_ == READY).unwrap();

@@ -45,6 +45,73 @@ pub enum Command {
     Reference,
     /// Validate EksCluster documents and print what the operator would build in every region, offline.
     Plan(PlanArgs),
+    /// Run the controller against the management cluster (KUBECONFIG, ~/.kube/config or in-cluster) and AWS
+    /// (the standard AWS environment and credential chain).
+    Run(RunArgs),
+}
+
+/// Arguments of `run`.
+#[derive(Debug, Clone, Args)]
+pub struct RunArgs {
+    /// Watch only this namespace (default: all namespaces).
+    #[arg(long, env = "EKS_OPERATOR_NAMESPACE")]
+    pub namespace: Option<String>,
+    /// Watch only EksCluster objects matching this label selector, to split a fleet across deployments.
+    #[arg(long, env = "EKS_OPERATOR_SELECTOR")]
+    pub selector: Option<String>,
+    /// How often a ready object is checked for drift, such as `20s`, `10m` or `1h`.
+    #[arg(long, env = "EKS_OPERATOR_DRIFT_PERIOD", default_value = "10m", value_parser = parse_duration)]
+    pub drift_period: std::time::Duration,
+    /// How soon a region that is still being created or deleted is looked at again.
+    #[arg(long, env = "EKS_OPERATOR_PROGRESS_PERIOD", default_value = "20s", value_parser = parse_duration)]
+    pub progress_period: std::time::Duration,
+    /// How many objects are reconciled at once.
+    #[arg(long, env = "EKS_OPERATOR_MAX_CONCURRENT_RECONCILES", default_value_t = 8)]
+    pub max_concurrent_reconciles: u16,
+    /// Elect a leader through a coordination.k8s.io Lease, so that only one replica reconciles.
+    #[arg(long, env = "EKS_OPERATOR_LEADER_ELECTION", default_value_t = false)]
+    pub leader_election: bool,
+    /// Name of the leader Lease.
+    #[arg(long, env = "EKS_OPERATOR_LEASE_NAME", default_value = "eks-operator")]
+    pub lease_name: String,
+    /// Namespace of the leader Lease (default: the pod's namespace, else `default`).
+    #[arg(long, env = "POD_NAMESPACE")]
+    pub lease_namespace: Option<String>,
+    /// Address of the `/metrics`, `/healthz` and `/readyz` endpoints.
+    #[arg(long, env = "EKS_OPERATOR_HTTP_ADDR", default_value = "0.0.0.0:8080")]
+    pub http_addr: std::net::SocketAddr,
+    /// Reach a workload cluster at this URL instead of its EKS endpoint (`CLUSTER_NAME=URL`). For tests and the
+    /// local mode only.
+    #[arg(long = "workload-endpoint-override", value_parser = parse_override, hide = true)]
+    pub workload_endpoint_overrides: Vec<(String, String)>,
+}
+
+/// Parses `20s`, `10m`, `1h`, `500ms` or a plain number of seconds.
+pub fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
+    let text = text.trim();
+    let split = text.find(|c: char| !c.is_ascii_digit()).unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let value: u64 = number
+        .parse()
+        .map_err(|_| format!("{text:?} is not a duration such as 20s, 10m or 1h"))?;
+    let seconds = match unit {
+        "ms" => return Ok(std::time::Duration::from_millis(value)),
+        "" | "s" => value,
+        "m" => value * 60,
+        "h" => value * 3600,
+        _ => {
+            return Err(format!(
+                "{text:?} has an unknown unit {unit:?}: use ms, s, m or h"
+            ));
+        }
+    };
+    Ok(std::time::Duration::from_secs(seconds))
+}
+
+fn parse_override(text: &str) -> Result<(String, String), String> {
+    text.split_once('=')
+        .map(|(name, url)| (name.to_owned(), url.to_owned()))
+        .ok_or_else(|| format!("{text:?} is not CLUSTER_NAME=URL"))
 }
 
 /// Arguments of `plan`.
@@ -68,4 +135,21 @@ pub enum OutputFormat {
     Yaml,
     /// JSON (stable; documented in the README).
     Json,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_duration;
+    use std::time::Duration;
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("20s"), Ok(Duration::from_secs(20)));
+        assert_eq!(parse_duration("10m"), Ok(Duration::from_secs(600)));
+        assert_eq!(parse_duration("1h"), Ok(Duration::from_secs(3600)));
+        assert_eq!(parse_duration("250ms"), Ok(Duration::from_millis(250)));
+        assert_eq!(parse_duration("15"), Ok(Duration::from_secs(15)));
+        assert!(parse_duration("10 minutes").is_err());
+        assert!(parse_duration("m").is_err());
+    }
 }

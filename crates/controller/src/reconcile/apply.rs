@@ -4,10 +4,10 @@ use std::time::Duration;
 
 use eks_api::{EksCluster, EksClusterStatus, Phase, RegionStatus, ValidatedCluster};
 use futures::future::join_all;
+use k8s_openapi::jiff::Timestamp;
 use kube::ResourceExt;
 use kube::api::DynamicObject;
 use kube::runtime::controller::Action;
-use k8s_openapi::jiff::Timestamp;
 
 use super::{events, generated_objects, status_writer};
 use crate::context::Context;
@@ -17,13 +17,19 @@ use crate::status;
 
 /// The previous status of the object, if it has a readable one.
 pub(super) fn previous_status(object: &DynamicObject) -> Option<EksClusterStatus> {
-    object.data.get("status").and_then(|s| serde_json::from_value(s.clone()).ok())
+    object
+        .data
+        .get("status")
+        .and_then(|s| serde_json::from_value(s.clone()).ok())
 }
 
 /// Reads the typed object; a malformed one is an invalid spec, reported with the field path.
 pub(super) fn typed(object: &DynamicObject) -> std::result::Result<EksCluster, eks_api::ValidationError> {
     let mut value = serde_json::to_value(object).map_err(|e| eks_api::ValidationError {
-        errors: vec![eks_api::FieldError { field: "spec".into(), message: e.to_string() }],
+        errors: vec![eks_api::FieldError {
+            field: "spec".into(),
+            message: e.to_string(),
+        }],
     })?;
     if let Some(map) = value.as_object_mut() {
         map.remove("status");
@@ -49,13 +55,18 @@ pub(super) async fn apply(object: &DynamicObject, ctx: &Context) -> Result<Actio
             return Ok(Action::await_change());
         }
     };
-    let recorded = |region: &str| previous.as_ref().and_then(|p| p.regions.iter().find(|r| r.region == region));
+    let recorded = |region: &str| {
+        previous
+            .as_ref()
+            .and_then(|p| p.regions.iter().find(|r| r.region == region))
+    };
 
     // Every region of the spec is ensured, and every region dropped from the spec torn down, concurrently:
     // one failing region does not hold the others back.
     let ensures = cluster.regions().iter().map(|config| {
         let region = &config.region;
-        ctx.infra.ensure_region(&cluster, region, recorded(region.as_str()))
+        ctx.infra
+            .ensure_region(&cluster, region, recorded(region.as_str()))
     });
     let dropped: Vec<TeardownRequest> = previous
         .iter()
@@ -75,7 +86,10 @@ pub(super) async fn apply(object: &DynamicObject, ctx: &Context) -> Result<Actio
     let teardowns = dropped.iter().map(|request| ctx.infra.teardown_region(request));
     let (ensured, torn_down) = futures::join!(join_all(ensures), join_all(teardowns));
 
-    let typed_object = typed(object).map_err(|e| Error::Render { what: "object", message: e.to_string() })?;
+    let typed_object = typed(object).map_err(|e| Error::Render {
+        what: "object",
+        message: e.to_string(),
+    })?;
     let mut regions = Vec::new();
     let mut outcomes: Vec<&RegionOutcome> = Vec::new();
     for outcome in &ensured {
@@ -125,7 +139,8 @@ fn next_action(
         });
     }
     ctx.reset_backoff(uid);
-    let all_ready = regions.len() == cluster.regions().len() && regions.iter().all(|r| r.phase == Some(Phase::Ready));
+    let all_ready =
+        regions.len() == cluster.regions().len() && regions.iter().all(|r| r.phase == Some(Phase::Ready));
     if all_ready {
         return Ok(Action::requeue(ctx.timing.drift_period));
     }

@@ -26,9 +26,15 @@ pub(super) async fn cleanup(object: &DynamicObject, ctx: &Context) -> Result<Act
     let previous = previous_status(object);
     let typed = typed(object).ok();
     let validated = typed.as_ref().and_then(|t| eks_api::validate(t).ok());
-    let policy = typed.as_ref().map_or(DeletionPolicy::Delete, |t| t.spec.deletion_policy);
+    let policy = typed
+        .as_ref()
+        .map_or(DeletionPolicy::Delete, |t| t.spec.deletion_policy);
 
-    let mut regions: BTreeSet<String> = previous.iter().flat_map(|p| &p.regions).map(|r| r.region.clone()).collect();
+    let mut regions: BTreeSet<String> = previous
+        .iter()
+        .flat_map(|p| &p.regions)
+        .map(|r| r.region.clone())
+        .collect();
     if let Some(cluster) = &validated {
         regions.extend(cluster.regions().iter().map(|r| r.region.to_string()));
     }
@@ -38,7 +44,13 @@ pub(super) async fn cleanup(object: &DynamicObject, ctx: &Context) -> Result<Act
         return Ok(Action::await_change());
     }
     if policy == DeletionPolicy::Retain {
-        events::normal(ctx, object, "Retained", "deletionPolicy is Retain: AWS resources are left in place").await;
+        events::normal(
+            ctx,
+            object,
+            "Retained",
+            "deletionPolicy is Retain: AWS resources are left in place",
+        )
+        .await;
         ctx.metrics.set_phase(&uid, None);
         return Ok(Action::await_change());
     }
@@ -52,7 +64,9 @@ pub(super) async fn cleanup(object: &DynamicObject, ctx: &Context) -> Result<Act
                 owner_uid: uid.clone(),
                 owner: owner.clone(),
                 region: RegionName::parse(region).ok()?,
-                recorded: previous.as_ref().and_then(|p| p.regions.iter().find(|r| &r.region == region).cloned()),
+                recorded: previous
+                    .as_ref()
+                    .and_then(|p| p.regions.iter().find(|r| &r.region == region).cloned()),
                 deletion_policy: policy,
                 credentials: credentials.clone(),
             })
@@ -63,7 +77,13 @@ pub(super) async fn cleanup(object: &DynamicObject, ctx: &Context) -> Result<Act
         events::publish_outcome(ctx, object, outcome).await;
     }
     if outcomes.iter().all(|o| o.gone && o.error.is_none()) {
-        events::normal(ctx, object, "Deleted", "every AWS resource of every region is gone").await;
+        events::normal(
+            ctx,
+            object,
+            "Deleted",
+            "every AWS resource of every region is gone",
+        )
+        .await;
         ctx.metrics.set_phase(&uid, None);
         ctx.reset_backoff(&uid);
         return Ok(Action::await_change());
@@ -72,9 +92,17 @@ pub(super) async fn cleanup(object: &DynamicObject, ctx: &Context) -> Result<Act
     let remaining: Vec<RegionStatus> = outcomes
         .iter()
         .filter(|o| !o.gone)
-        .map(|o| RegionStatus { phase: Some(Phase::Deleting), ..o.status.clone() })
+        .map(|o| RegionStatus {
+            phase: Some(Phase::Deleting),
+            ..o.status.clone()
+        })
         .collect();
-    let status = status::from_regions(previous.as_ref(), object.metadata.generation, remaining, Timestamp::now());
+    let status = status::from_regions(
+        previous.as_ref(),
+        object.metadata.generation,
+        remaining,
+        Timestamp::now(),
+    );
     status_writer::write(object, ctx, previous.as_ref(), &status).await?;
     ctx.metrics.set_phase(&uid, Some(Phase::Deleting.as_str()));
     if let Some((outcome, error)) = outcomes.iter().find_map(|o| o.error.as_ref().map(|e| (o, e))) {
@@ -85,6 +113,10 @@ pub(super) async fn cleanup(object: &DynamicObject, ctx: &Context) -> Result<Act
         });
     }
     ctx.reset_backoff(&uid);
-    let soonest = outcomes.iter().filter_map(|o| o.requeue_after).min().unwrap_or(ctx.timing.progress_period);
+    let soonest = outcomes
+        .iter()
+        .filter_map(|o| o.requeue_after)
+        .min()
+        .unwrap_or(ctx.timing.progress_period);
     Ok(Action::requeue(soonest.min(ctx.timing.progress_period)))
 }

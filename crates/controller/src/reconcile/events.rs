@@ -2,10 +2,10 @@
 //! event is logged, never a failed reconcile.
 
 use eks_api::{EksCluster, Phase};
+use k8s_openapi::api::core::v1::ObjectReference;
 use kube::Resource;
 use kube::api::DynamicObject;
 use kube::runtime::events::{Event, EventType};
-use k8s_openapi::api::core::v1::ObjectReference;
 
 use crate::context::Context;
 use crate::infra::{EventSeverity, RegionOutcome};
@@ -25,12 +25,26 @@ async fn publish(ctx: &Context, reference: ObjectReference, type_: EventType, re
 
 /// A Normal event on the watched object.
 pub(super) async fn normal(ctx: &Context, object: &DynamicObject, reason: &str, note: &str) {
-    publish(ctx, object.object_ref(&ctx.resource), EventType::Normal, reason, note).await;
+    publish(
+        ctx,
+        object.object_ref(&ctx.resource),
+        EventType::Normal,
+        reason,
+        note,
+    )
+    .await;
 }
 
 /// A Warning event on the watched object.
 pub(super) async fn warning(ctx: &Context, object: &DynamicObject, reason: &str, note: &str) {
-    publish(ctx, object.object_ref(&ctx.resource), EventType::Warning, reason, note).await;
+    publish(
+        ctx,
+        object.object_ref(&ctx.resource),
+        EventType::Warning,
+        reason,
+        note,
+    )
+    .await;
 }
 
 /// A Normal event on the typed object.
@@ -60,13 +74,34 @@ pub(super) async fn publish_outcome(ctx: &Context, object: &DynamicObject, outco
 }
 
 /// An event when the overall phase changes.
-pub(super) async fn phase_transition(ctx: &Context, object: &DynamicObject, before: Option<Phase>, after: Phase) {
+pub(super) async fn phase_transition(
+    ctx: &Context,
+    object: &DynamicObject,
+    before: Option<Phase>,
+    after: Phase,
+) {
     if before == Some(after) {
         return;
     }
     match after {
         Phase::Ready => normal(ctx, object, "Ready", "every region is ready").await,
-        Phase::Failed => warning(ctx, object, "Failed", "a region failed; see status.regions[].lastError").await,
-        other => normal(ctx, object, other.as_str(), &format!("phase is now {}", other.as_str())).await,
+        Phase::Failed => {
+            warning(
+                ctx,
+                object,
+                "Failed",
+                "a region failed; see status.regions[].lastError",
+            )
+            .await
+        }
+        other => {
+            normal(
+                ctx,
+                object,
+                other.as_str(),
+                &format!("phase is now {}", other.as_str()),
+            )
+            .await
+        }
     }
 }

@@ -26,16 +26,23 @@ pub(super) async fn ensure(
     let namespace = cluster.namespace();
     if let Some(worker_arn) = region.worker_role_arn.clone() {
         let plan = AwsAuthPlan::new(worker_arn.clone(), &cluster.spec().aws_auth);
-        let data = plan
-            .render_data(&worker_arn)
-            .map_err(|e| Error::Render { what: "aws-auth ConfigMap", message: e.to_string() })?;
+        let data = plan.render_data(&worker_arn).map_err(|e| Error::Render {
+            what: "aws-auth ConfigMap",
+            message: e.to_string(),
+        })?;
         let config_map = generated::aws_auth_config_map(owner, &region.region, data.clone());
         let written = apply_if_changed(ctx, namespace, &config_map, |live: &ConfigMap| {
             live.data == config_map.data && same_meta(live, &config_map)
         })
         .await?;
         if written {
-            events::normal_for(ctx, owner, "GeneratedAwsAuth", &format!("wrote ConfigMap {}", config_map.name_any())).await;
+            events::normal_for(
+                ctx,
+                owner,
+                "GeneratedAwsAuth",
+                &format!("wrote ConfigMap {}", config_map.name_any()),
+            )
+            .await;
         }
         region.aws_auth_config_map = Some(config_map.name_any());
 
@@ -76,13 +83,22 @@ pub(super) async fn ensure(
             certificate_authority_data: ca.clone(),
             region: region.region.clone(),
         };
-        let secret = generated::kubeconfig_secret(owner, &access)
-            .map_err(|e| Error::Render { what: "kubeconfig Secret", message: e.to_string() })?;
-        let written =
-            apply_if_changed(ctx, namespace, &secret, |live: &Secret| live.data == secret.data && same_meta(live, &secret))
-                .await?;
+        let secret = generated::kubeconfig_secret(owner, &access).map_err(|e| Error::Render {
+            what: "kubeconfig Secret",
+            message: e.to_string(),
+        })?;
+        let written = apply_if_changed(ctx, namespace, &secret, |live: &Secret| {
+            live.data == secret.data && same_meta(live, &secret)
+        })
+        .await?;
         if written {
-            events::normal_for(ctx, owner, "GeneratedKubeconfig", &format!("wrote Secret {}", secret.name_any())).await;
+            events::normal_for(
+                ctx,
+                owner,
+                "GeneratedKubeconfig",
+                &format!("wrote Secret {}", secret.name_any()),
+            )
+            .await;
         }
         region.kubeconfig_secret = Some(secret.name_any());
     }
@@ -95,8 +111,19 @@ pub(super) async fn remove(ctx: &Context, owner: &EksCluster, region: &str) -> R
     let name = owner.name_any();
     let config_maps: Api<ConfigMap> = Api::namespaced(ctx.client.clone(), &namespace);
     let secrets: Api<Secret> = Api::namespaced(ctx.client.clone(), &namespace);
-    ignore_not_found(config_maps.delete(&generated::aws_auth_name(&name, region), &DeleteParams::default()).await)?;
-    ignore_not_found(secrets.delete(&generated::kubeconfig_name(&name, region), &DeleteParams::default()).await)?;
+    ignore_not_found(
+        config_maps
+            .delete(&generated::aws_auth_name(&name, region), &DeleteParams::default())
+            .await,
+    )?;
+    ignore_not_found(
+        secrets
+            .delete(
+                &generated::kubeconfig_name(&name, region),
+                &DeleteParams::default(),
+            )
+            .await,
+    )?;
     Ok(())
 }
 
@@ -109,12 +136,20 @@ fn ignore_not_found<T>(result: kube::Result<T>) -> Result<()> {
 }
 
 fn same_meta<K: Resource>(live: &K, desired: &K) -> bool {
-    let labels_match = desired.labels().iter().all(|(k, v)| live.labels().get(k) == Some(v));
+    let labels_match = desired
+        .labels()
+        .iter()
+        .all(|(k, v)| live.labels().get(k) == Some(v));
     labels_match && live.owner_references() == desired.owner_references()
 }
 
 /// Server-side applies `desired` unless the live object already matches. Returns whether it wrote.
-async fn apply_if_changed<K>(ctx: &Context, namespace: &str, desired: &K, matches: impl Fn(&K) -> bool) -> Result<bool>
+async fn apply_if_changed<K>(
+    ctx: &Context,
+    namespace: &str,
+    desired: &K,
+    matches: impl Fn(&K) -> bool,
+) -> Result<bool>
 where
     K: Resource<Scope = k8s_openapi::NamespaceResourceScope, DynamicType = ()>
         + Clone
@@ -129,6 +164,11 @@ where
     {
         return Ok(false);
     }
-    api.patch(&name, &PatchParams::apply(FIELD_MANAGER).force(), &Patch::Apply(desired)).await?;
+    api.patch(
+        &name,
+        &PatchParams::apply(FIELD_MANAGER).force(),
+        &Patch::Apply(desired),
+    )
+    .await?;
     Ok(true)
 }

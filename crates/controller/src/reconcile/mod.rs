@@ -25,7 +25,9 @@ use crate::error::{Error, Result};
 /// Reconciles one EksCluster.
 pub async fn reconcile(object: Arc<DynamicObject>, ctx: Arc<Context>) -> Result<Action> {
     let started = Instant::now();
-    let namespace = object.namespace().ok_or(Error::MissingField("metadata.namespace"))?;
+    let namespace = object
+        .namespace()
+        .ok_or(Error::MissingField("metadata.namespace"))?;
     let api: Api<DynamicObject> = Api::namespaced_with(ctx.client.clone(), &namespace, &ctx.resource);
     let span = tracing::info_span!("reconcile", object = %format!("{namespace}/{}", object.name_any()));
     let result = finalizer(&api, FINALIZER, object, |event| async {

@@ -19,13 +19,20 @@ pub(super) async fn write(
     if previous == Some(status) {
         return Ok(false);
     }
-    let namespace = object.namespace().ok_or(Error::MissingField("metadata.namespace"))?;
+    let namespace = object
+        .namespace()
+        .ok_or(Error::MissingField("metadata.namespace"))?;
     let api: Api<DynamicObject> = Api::namespaced_with(ctx.client.clone(), &namespace, &ctx.resource);
     let body = json!({
         "apiVersion": ctx.resource.api_version,
         "kind": ctx.resource.kind,
         "status": status,
     });
-    api.patch_status(&object.name_any(), &PatchParams::apply(FIELD_MANAGER).force(), &Patch::Apply(&body)).await?;
+    api.patch_status(
+        &object.name_any(),
+        &PatchParams::apply(FIELD_MANAGER).force(),
+        &Patch::Apply(&body),
+    )
+    .await?;
     Ok(true)
 }

@@ -54,22 +54,18 @@ pub fn merge(
     let ours_role_keys: BTreeSet<String> = ours_roles.iter().map(|r| r.rolearn.clone()).collect();
     let live_roles: Vec<RoleMapping> = parse(live, "mapRoles")?;
     let mut roles = ours_roles.clone();
-    roles.extend(
-        live_roles
-            .into_iter()
-            .filter(|r| !ours_role_keys.contains(&r.rolearn) && !previously_managed.map_roles.contains(&r.rolearn)),
-    );
+    roles.extend(live_roles.into_iter().filter(|r| {
+        !ours_role_keys.contains(&r.rolearn) && !previously_managed.map_roles.contains(&r.rolearn)
+    }));
     if !roles.iter().any(|r| r.rolearn == worker_role_arn) {
         return Err("refusing to write a mapRoles without the worker role".to_owned());
     }
 
     let ours_user_keys: BTreeSet<String> = plan.map_users.iter().map(|u| u.userarn.clone()).collect();
     let mut users: Vec<UserMapping> = plan.map_users.clone();
-    users.extend(
-        parse::<UserMapping>(live, "mapUsers")?
-            .into_iter()
-            .filter(|u| !ours_user_keys.contains(&u.userarn) && !previously_managed.map_users.contains(&u.userarn)),
-    );
+    users.extend(parse::<UserMapping>(live, "mapUsers")?.into_iter().filter(|u| {
+        !ours_user_keys.contains(&u.userarn) && !previously_managed.map_users.contains(&u.userarn)
+    }));
     let ours_accounts: BTreeSet<String> = plan.map_accounts.iter().cloned().collect();
     let mut accounts: Vec<String> = plan.map_accounts.clone();
     accounts.extend(
@@ -78,8 +74,11 @@ pub fn merge(
             .filter(|a| !ours_accounts.contains(a) && !previously_managed.map_accounts.contains(a)),
     );
 
-    let mut data: BTreeMap<String, String> =
-        live.iter().filter(|(k, _)| !matches!(k.as_str(), "mapRoles" | "mapUsers" | "mapAccounts")).map(|(k, v)| (k.clone(), v.clone())).collect();
+    let mut data: BTreeMap<String, String> = live
+        .iter()
+        .filter(|(k, _)| !matches!(k.as_str(), "mapRoles" | "mapUsers" | "mapAccounts"))
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
     data.insert("mapRoles".to_owned(), to_yaml(&roles)?);
     if !users.is_empty() {
         data.insert("mapUsers".to_owned(), to_yaml(&users)?);
@@ -89,7 +88,11 @@ pub fn merge(
     }
     Ok(Merged {
         data,
-        managed: ManagedEntries { map_roles: ours_role_keys, map_users: ours_user_keys, map_accounts: ours_accounts },
+        managed: ManagedEntries {
+            map_roles: ours_role_keys,
+            map_users: ours_user_keys,
+            map_accounts: ours_accounts,
+        },
     })
 }
 
@@ -108,7 +111,11 @@ mod tests {
         let spec = AwsAuthSpec {
             map_roles: extra
                 .iter()
-                .map(|arn| MapRole { rolearn: (*arn).into(), username: "admin".into(), groups: vec!["system:masters".into()] })
+                .map(|arn| MapRole {
+                    rolearn: (*arn).into(),
+                    username: "admin".into(),
+                    groups: vec!["system:masters".into()],
+                })
                 .collect(),
             ..AwsAuthSpec::default()
         };
@@ -122,18 +129,31 @@ mod tests {
 
     #[test]
     fn keeps_foreign_entries_and_drops_removed_ones() {
-        let first = merge(&BTreeMap::new(), &ManagedEntries::default(), &plan(&["arn:aws:iam::1:role/a"]), WORKER).unwrap();
+        let first = merge(
+            &BTreeMap::new(),
+            &ManagedEntries::default(),
+            &plan(&["arn:aws:iam::1:role/a"]),
+            WORKER,
+        )
+        .unwrap();
         assert_eq!(roles(&first.data), [WORKER, "arn:aws:iam::1:role/a"]);
 
         // Someone adds an entry by hand.
         let mut live = first.data.clone();
         let mut entries: Vec<RoleMapping> = serde_saphyr::from_str(&live["mapRoles"]).unwrap();
-        entries.push(RoleMapping { rolearn: "arn:aws:iam::1:role/manual".into(), username: "m".into(), groups: vec![] });
+        entries.push(RoleMapping {
+            rolearn: "arn:aws:iam::1:role/manual".into(),
+            username: "m".into(),
+            groups: vec![],
+        });
         live.insert("mapRoles".into(), serde_saphyr::to_string(&entries).unwrap());
 
         // The spec drops role a and adds role b.
         let second = merge(&live, &first.managed, &plan(&["arn:aws:iam::1:role/b"]), WORKER).unwrap();
-        assert_eq!(roles(&second.data), [WORKER, "arn:aws:iam::1:role/b", "arn:aws:iam::1:role/manual"]);
+        assert_eq!(
+            roles(&second.data),
+            [WORKER, "arn:aws:iam::1:role/b", "arn:aws:iam::1:role/manual"]
+        );
     }
 
     #[test]

@@ -3,6 +3,7 @@
 //! and server-side-applies the merged ConfigMap, keeping entries it does not own.
 
 pub mod merge;
+pub mod token;
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
@@ -35,8 +36,11 @@ pub struct WorkloadTarget {
 pub trait WorkloadClusters: Send + Sync + 'static {
     /// Merges and applies the plan's entries. `Ok(true)` when it wrote, `Ok(false)` when the live ConfigMap
     /// already held them; errors are messages for status and events.
-    fn apply_aws_auth<'a>(&'a self, target: &'a WorkloadTarget, plan: &'a AwsAuthPlan)
-    -> BoxFuture<'a, Result<bool, String>>;
+    fn apply_aws_auth<'a>(
+        &'a self,
+        target: &'a WorkloadTarget,
+        plan: &'a AwsAuthPlan,
+    ) -> BoxFuture<'a, Result<bool, String>>;
 }
 
 /// Makes bearer tokens for a workload cluster.
@@ -78,7 +82,10 @@ impl KubeWorkloadClusters {
     async fn apply(&self, target: &WorkloadTarget, plan: &AwsAuthPlan) -> Result<bool, String> {
         let client = self.client(target).await?;
         let api: Api<ConfigMap> = Api::namespaced(client, eks_plan::aws_auth::NAMESPACE);
-        let live = api.get_opt(eks_plan::aws_auth::NAME).await.map_err(|e| e.to_string())?;
+        let live = api
+            .get_opt(eks_plan::aws_auth::NAME)
+            .await
+            .map_err(|e| e.to_string())?;
         let live_data = live.as_ref().and_then(|cm| cm.data.clone()).unwrap_or_default();
         let previously: ManagedEntries = live
             .as_ref()
@@ -97,15 +104,22 @@ impl KubeWorkloadClusters {
                 namespace: Some(eks_plan::aws_auth::NAMESPACE.to_owned()),
                 // A precondition: a concurrent edit makes this apply fail and the next reconcile merge again.
                 resource_version: live.as_ref().and_then(|cm| cm.metadata.resource_version.clone()),
-                annotations: Some(BTreeMap::from([(MANAGED_ENTRIES_ANNOTATION.to_owned(), annotation)])),
+                annotations: Some(BTreeMap::from([(
+                    MANAGED_ENTRIES_ANNOTATION.to_owned(),
+                    annotation,
+                )])),
                 ..ObjectMeta::default()
             },
             data: Some(merged.data),
             ..ConfigMap::default()
         };
-        api.patch(eks_plan::aws_auth::NAME, &PatchParams::apply(FIELD_MANAGER).force(), &Patch::Apply(&desired))
-            .await
-            .map_err(|e| e.to_string())?;
+        api.patch(
+            eks_plan::aws_auth::NAME,
+            &PatchParams::apply(FIELD_MANAGER).force(),
+            &Patch::Apply(&desired),
+        )
+        .await
+        .map_err(|e| e.to_string())?;
         Ok(true)
     }
 }
