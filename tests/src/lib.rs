@@ -28,3 +28,44 @@ pub fn tool(name: &str, env: &str) -> PathBuf {
     }
     panic!("{name} not found (set {env}, or run scripts/install-test-tools.sh to install it into .tools/bin)");
 }
+
+/// The path of a binary of this workspace built next to the running test (`target/<profile>/<name>`).
+/// Builds it with cargo when it is missing, so the test does not depend on what happened to be built first.
+pub fn workspace_binary(package: &str, name: &str) -> PathBuf {
+    let exe = std::env::current_exe().unwrap_or_default();
+    // target/<profile>/deps/<test> → target/<profile>/<name>
+    let profile_dir = exe.parent().and_then(Path::parent).map(Path::to_path_buf).unwrap_or_default();
+    let candidate = profile_dir.join(name);
+    if !candidate.is_file() {
+        let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+        let status = std::process::Command::new(cargo)
+            .args(["build", "-p", package, "--bin", name])
+            .current_dir(repo_root())
+            .status();
+        assert!(status.is_ok_and(|s| s.success()), "building {package}/{name} failed");
+    }
+    assert!(candidate.is_file(), "{} was not built", candidate.display());
+    candidate
+}
+
+/// Runs kubectl with this kubeconfig and returns (success, stdout, stderr).
+pub fn kubectl(kubeconfig: &Path, args: &[&str]) -> (bool, String, String) {
+    let output = std::process::Command::new(tool("kubectl", "KUBECTL"))
+        .arg("--kubeconfig")
+        .arg(kubeconfig)
+        .args(args)
+        .output()
+        .unwrap_or_else(|e| panic!("running kubectl: {e}"));
+    (
+        output.status.success(),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+/// Runs kubectl and panics with its output when it fails.
+pub fn kubectl_ok(kubeconfig: &Path, args: &[&str]) -> String {
+    let (ok, stdout, stderr) = kubectl(kubeconfig, args);
+    assert!(ok, "kubectl {} failed:\n{stdout}\n{stderr}", args.join(" "));
+    stdout
+}
