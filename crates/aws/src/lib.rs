@@ -18,6 +18,7 @@ pub mod engine;
 pub mod error;
 pub mod instrument;
 pub mod sdk;
+pub mod testing;
 pub mod types;
 
 pub use api::{Ec2Api, EksApi, IamApi, StsApi};

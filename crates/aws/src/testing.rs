@@ -1,0 +1,125 @@
+//! A moto server for integration tests: started on a free loopback port as a child process, killed on drop.
+//!
+//! Only 127.0.0.1 is ever contacted. `moto_server` must be on `PATH` (`scripts/install-test-tools.sh`
+//! installs it).
+
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use aws_config::{BehaviorVersion, Region, SdkConfig};
+use aws_credential_types::Credentials;
+
+use crate::context::{AwsContext, EngineOptions, SdkProvider, configure};
+
+/// A running `moto_server`.
+#[derive(Debug)]
+pub struct MotoServer {
+    child: Child,
+    port: u16,
+}
+
+fn find_on_path(program: &str) -> Option<PathBuf> {
+    std::env::var_os("PATH").and_then(|paths| {
+        std::env::split_paths(&paths)
+            .map(|dir| dir.join(program))
+            .find(|candidate| candidate.is_file())
+    })
+}
+
+fn free_port() -> std::io::Result<u16> {
+    Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
+}
+
+impl MotoServer {
+    /// Starts `moto_server -H 127.0.0.1 -p <free port>` with `MOTO_IAM_LOAD_MANAGED_POLICIES=true` and waits
+    /// until it accepts connections.
+    pub fn start() -> Result<Self, String> {
+        let program = find_on_path("moto_server").ok_or_else(|| {
+            "moto_server is not on PATH: run scripts/install-test-tools.sh (installs moto[server]) and retry".to_owned()
+        })?;
+        let port = free_port().map_err(|e| format!("no free loopback port: {e}"))?;
+        let child = Command::new(program)
+            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+            .env("MOTO_IAM_LOAD_MANAGED_POLICIES", "true")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .map_err(|e| format!("cannot start moto_server: {e}"))?;
+        let server = Self { child, port };
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while Instant::now() < deadline {
+            if server.request("GET", "/moto-api/").is_ok() {
+                return Ok(server);
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        Err(format!("moto_server did not answer on 127.0.0.1:{port} within 30 s"))
+    }
+
+    /// `http://127.0.0.1:<port>`.
+    pub fn endpoint(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    fn request(&self, method: &str, path: &str) -> std::io::Result<String> {
+        let mut stream = TcpStream::connect(("127.0.0.1", self.port))?;
+        stream.set_read_timeout(Some(Duration::from_secs(30)))?;
+        write!(
+            stream,
+            "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+            self.port
+        )?;
+        let mut response = String::new();
+        stream.read_to_string(&mut response)?;
+        if response.starts_with("HTTP/1.1 2") || response.starts_with("HTTP/1.0 2") {
+            Ok(response)
+        } else {
+            Err(std::io::Error::other(response.lines().next().unwrap_or_default().to_owned()))
+        }
+    }
+
+    /// Clears every resource of this server (`POST /moto-api/reset`).
+    pub fn reset(&self) -> Result<(), String> {
+        self.request("POST", "/moto-api/reset").map(|_| ()).map_err(|e| e.to_string())
+    }
+
+    /// An SDK configuration pointing at this server with dummy static credentials.
+    pub async fn sdk_config(&self) -> SdkConfig {
+        configure(aws_config::defaults(BehaviorVersion::latest()))
+            .endpoint_url(self.endpoint())
+            .region(Region::new("us-east-1"))
+            .credentials_provider(Credentials::new("testing", "testing", None, None, "moto"))
+            .load()
+            .await
+    }
+
+    /// Engine options for moto (no VPN route propagation: moto 5.2 does not implement it).
+    pub fn engine_options() -> EngineOptions {
+        EngineOptions {
+            vgw_route_propagation: false,
+            progress_requeue: Duration::from_millis(10),
+        }
+    }
+
+    /// An SDK client provider on this server.
+    pub async fn provider(&self) -> Arc<SdkProvider> {
+        Arc::new(SdkProvider::new(self.sdk_config().await))
+    }
+
+    /// A context on this server with [`Self::engine_options`].
+    pub async fn context(&self) -> AwsContext {
+        AwsContext::new(self.provider().await).with_options(Self::engine_options())
+    }
+}
+
+impl Drop for MotoServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
