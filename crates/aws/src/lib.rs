@@ -15,6 +15,7 @@
 pub mod api;
 pub mod context;
 pub mod engine;
+pub mod fake;
 pub mod error;
 pub mod instrument;
 pub mod sdk;
