@@ -73,12 +73,14 @@ pub struct TeardownRequest {
 
 /// The AWS side of the reconcile.
 pub trait Infrastructure: Send + Sync + 'static {
-    /// Observes the region, creates or repairs what differs from the plan, and reports.
+    /// Observes the region, creates or repairs what differs from the plan, and reports. `spec_changed` says
+    /// the spec changed since the recorded status was written (so a full check is due).
     fn ensure_region<'a>(
         &'a self,
         cluster: &'a ValidatedCluster,
         region: &'a RegionName,
         recorded: Option<&'a RegionStatus>,
+        spec_changed: bool,
     ) -> BoxFuture<'a, RegionOutcome>;
 
     /// Deletes what the object owns in the region, in dependency order, as far as it can in one pass.

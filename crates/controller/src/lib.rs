@@ -2,6 +2,7 @@
 #![forbid(unsafe_code)]
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 
+pub mod aws_infra;
 pub mod conditions;
 pub mod context;
 pub mod error;

@@ -84,6 +84,10 @@ pub struct RunArgs {
     /// local mode only.
     #[arg(long = "workload-endpoint-override", value_parser = parse_override, hide = true)]
     pub workload_endpoint_overrides: Vec<(String, String)>,
+    /// Do not enable VPN gateway route propagation. For AWS emulators that lack
+    /// `EnableVgwRoutePropagation` (moto); real AWS supports it.
+    #[arg(long, hide = true)]
+    pub no_vgw_route_propagation: bool,
 }
 
 /// Parses `20s`, `10m`, `1h`, `500ms` or a plain number of seconds.

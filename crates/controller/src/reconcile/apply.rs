@@ -55,6 +55,7 @@ pub(super) async fn apply(object: &DynamicObject, ctx: &Context) -> Result<Actio
             return Ok(Action::await_change());
         }
     };
+    let spec_changed = previous.as_ref().and_then(|p| p.observed_generation) != generation;
     let recorded = |region: &str| {
         previous
             .as_ref()
@@ -66,7 +67,7 @@ pub(super) async fn apply(object: &DynamicObject, ctx: &Context) -> Result<Actio
     let ensures = cluster.regions().iter().map(|config| {
         let region = &config.region;
         ctx.infra
-            .ensure_region(&cluster, region, recorded(region.as_str()))
+            .ensure_region(&cluster, region, recorded(region.as_str()), spec_changed)
     });
     let dropped: Vec<TeardownRequest> = previous
         .iter()

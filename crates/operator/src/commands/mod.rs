@@ -2,6 +2,7 @@
 
 mod crd;
 mod plan;
+pub mod run;
 
 use std::process::ExitCode;
 
@@ -13,6 +14,6 @@ pub fn run(command: Command) -> anyhow::Result<ExitCode> {
         Command::Crd => crd::run(),
         Command::Reference => crd::reference(),
         Command::Plan(args) => plan::run(&args),
-        Command::Run(_) => anyhow::bail!("run: the AWS layer is not wired into this build yet"),
+        Command::Run(args) => run::run(&args),
     }
 }
