@@ -21,7 +21,8 @@ pub trait Ec2Api: Send + Sync {
     /// `CreateVpc` with tags. Never retried by the SDK: a lost response is re-observed by tag.
     async fn create_vpc(&self, cidr: &str, tags: &Tags) -> AwsResult<Vpc>;
     /// `ModifyVpcAttribute` for one boolean attribute.
-    async fn modify_vpc_attribute(&self, vpc_id: &str, attribute: VpcAttribute, value: bool) -> AwsResult<()>;
+    async fn modify_vpc_attribute(&self, vpc_id: &str, attribute: VpcAttribute, value: bool)
+    -> AwsResult<()>;
     /// `DeleteVpc`.
     async fn delete_vpc(&self, vpc_id: &str) -> AwsResult<()>;
 
@@ -79,7 +80,8 @@ pub trait Ec2Api: Send + Sync {
     /// `CreateRoute`.
     async fn create_route(&self, table_id: &str, destination: &str, target: &RouteTargetId) -> AwsResult<()>;
     /// `ReplaceRoute`.
-    async fn replace_route(&self, table_id: &str, destination: &str, target: &RouteTargetId) -> AwsResult<()>;
+    async fn replace_route(&self, table_id: &str, destination: &str, target: &RouteTargetId)
+    -> AwsResult<()>;
     /// `AssociateRouteTable`; returns the association id.
     async fn associate_route_table(&self, table_id: &str, subnet_id: &str) -> AwsResult<String>;
     /// `DisassociateRouteTable`.
@@ -115,7 +117,8 @@ pub trait IamApi: Send + Sync {
     /// `GetRole`; `None` when there is no such role.
     async fn get_role(&self, name: &str) -> AwsResult<Option<Role>>;
     /// `CreateRole` with its trust policy and tags.
-    async fn create_role(&self, name: &str, trust_policy: &serde_json::Value, tags: &Tags) -> AwsResult<Role>;
+    async fn create_role(&self, name: &str, trust_policy: &serde_json::Value, tags: &Tags)
+    -> AwsResult<Role>;
     /// `UpdateAssumeRolePolicy`.
     async fn update_assume_role_policy(&self, name: &str, trust_policy: &serde_json::Value) -> AwsResult<()>;
     /// `TagRole`.

@@ -48,7 +48,9 @@ pub struct RegionClients {
 
 impl std::fmt::Debug for RegionClients {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("RegionClients").field("region", &self.region).finish_non_exhaustive()
+        f.debug_struct("RegionClients")
+            .field("region", &self.region)
+            .finish_non_exhaustive()
     }
 }
 
@@ -74,7 +76,9 @@ fn role_key(credentials: Option<&CredentialsSpec>) -> Option<RoleKey> {
 /// identity for IRSA, EKS Pod Identity, IMDS), `AWS_ENDPOINT_URL` and service-specific endpoint variables,
 /// standard retry mode with [`MAX_ATTEMPTS`], and connect/attempt/operation timeouts.
 pub async fn load_sdk_config() -> SdkConfig {
-    configure(aws_config::defaults(BehaviorVersion::latest())).load().await
+    configure(aws_config::defaults(BehaviorVersion::latest()))
+        .load()
+        .await
 }
 
 /// Applies the operator's retry and timeout settings to a config loader.
@@ -111,7 +115,8 @@ impl SdkProvider {
         if let Some(found) = self.roles.lock().ok().and_then(|m| m.get(key).cloned()) {
             return found;
         }
-        let mut builder = aws_config::sts::AssumeRoleProvider::builder(key.0.clone()).session_name(SESSION_NAME);
+        let mut builder =
+            aws_config::sts::AssumeRoleProvider::builder(key.0.clone()).session_name(SESSION_NAME);
         if let Some(external_id) = &key.1 {
             builder = builder.external_id(external_id.clone());
         }
@@ -120,7 +125,8 @@ impl SdkProvider {
             .region()
             .cloned()
             .unwrap_or_else(|| Region::new(region.as_str().to_owned()));
-        let provider = SharedCredentialsProvider::new(builder.configure(&self.base).region(region).build().await);
+        let provider =
+            SharedCredentialsProvider::new(builder.configure(&self.base).region(region).build().await);
         if let Ok(mut roles) = self.roles.lock() {
             roles.insert(key.clone(), provider.clone());
         }
@@ -220,12 +226,20 @@ impl AwsContext {
     }
 
     /// Who the credentials belong to; one `GetCallerIdentity` per role, then cached.
-    pub async fn identity(&self, clients: &RegionClients, credentials: Option<&CredentialsSpec>) -> AwsResult<CallerIdentity> {
+    pub async fn identity(
+        &self,
+        clients: &RegionClients,
+        credentials: Option<&CredentialsSpec>,
+    ) -> AwsResult<CallerIdentity> {
         let key = role_key(credentials);
         if let Some(found) = self.identities.lock().ok().and_then(|m| m.get(&key).cloned()) {
             return Ok(found);
         }
-        let identity = clients.sts.caller_identity().await.map_err(|e| credentials_error(credentials, &e))?;
+        let identity = clients
+            .sts
+            .caller_identity()
+            .await
+            .map_err(|e| credentials_error(credentials, &e))?;
         tracing::info!(account = %identity.account, arn = %identity.arn, "AWS identity");
         if let Ok(mut map) = self.identities.lock() {
             map.insert(key, identity.clone());

@@ -6,8 +6,8 @@
 
 use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 use aws_smithy_runtime_api::client::result::SdkError;
-use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use aws_smithy_types::error::display::DisplayErrorContext;
+use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 
 /// What went wrong in one AWS call: the operation, AWS's error code and AWS's message.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -167,38 +167,55 @@ impl AwsError {
         let detail = ErrorDetail::new(operation, code, message);
         let lower = message.to_ascii_lowercase();
         match code {
-            "Throttling" | "ThrottlingException" | "ThrottledException" | "RequestLimitExceeded"
-            | "TooManyRequestsException" | "RequestThrottled" | "RequestThrottledException"
-            | "SlowDown" | "PriorRequestNotComplete" | "EC2ThrottledException" => {
-                Self::Throttled(detail)
-            }
-            "InternalError" | "InternalFailure" | "InternalServerError" | "ServiceUnavailable"
-            | "ServiceUnavailableException" | "ServerException" | "ServiceFailure" | "Unavailable" => {
-                Self::Server(detail)
-            }
+            "Throttling"
+            | "ThrottlingException"
+            | "ThrottledException"
+            | "RequestLimitExceeded"
+            | "TooManyRequestsException"
+            | "RequestThrottled"
+            | "RequestThrottledException"
+            | "SlowDown"
+            | "PriorRequestNotComplete"
+            | "EC2ThrottledException" => Self::Throttled(detail),
+            "InternalError"
+            | "InternalFailure"
+            | "InternalServerError"
+            | "ServiceUnavailable"
+            | "ServiceUnavailableException"
+            | "ServerException"
+            | "ServiceFailure"
+            | "Unavailable" => Self::Server(detail),
             "DependencyViolation" | "DeleteConflict" => Self::DependencyViolation(detail),
-            "EntityAlreadyExists" | "InvalidPermission.Duplicate" | "RouteAlreadyExists"
-            | "InvalidGroup.Duplicate" | "Resource.AlreadyAssociated" | "ResourceAlreadyExistsException" => {
-                Self::AlreadyExists(detail)
-            }
-            "ResourceInUseException" | "IncorrectState" | "IncorrectInstanceState"
-            | "InvalidStateTransition" | "ConcurrentModification" | "ConcurrentModificationException" => {
-                Self::Conflict(detail)
-            }
-            "UnauthorizedOperation" | "AccessDenied" | "AccessDeniedException" | "UnauthorizedException"
+            "EntityAlreadyExists"
+            | "InvalidPermission.Duplicate"
+            | "RouteAlreadyExists"
+            | "InvalidGroup.Duplicate"
+            | "Resource.AlreadyAssociated"
+            | "ResourceAlreadyExistsException" => Self::AlreadyExists(detail),
+            "ResourceInUseException"
+            | "IncorrectState"
+            | "IncorrectInstanceState"
+            | "InvalidStateTransition"
+            | "ConcurrentModification"
+            | "ConcurrentModificationException" => Self::Conflict(detail),
+            "UnauthorizedOperation"
+            | "AccessDenied"
+            | "AccessDeniedException"
+            | "UnauthorizedException"
             | "OptInRequired" => Self::AccessDenied(detail),
-            "AuthFailure" | "InvalidClientTokenId" | "SignatureDoesNotMatch" | "ExpiredToken"
-            | "ExpiredTokenException" | "UnrecognizedClientException" | "InvalidAccessKeyId" => {
-                Self::Credentials(format!("{detail}"))
-            }
+            "AuthFailure"
+            | "InvalidClientTokenId"
+            | "SignatureDoesNotMatch"
+            | "ExpiredToken"
+            | "ExpiredTokenException"
+            | "UnrecognizedClientException"
+            | "InvalidAccessKeyId" => Self::Credentials(format!("{detail}")),
             "InvalidParameterException" | "InvalidRequestException"
                 if lower.contains("role") && (lower.contains("assume") || lower.contains("trust")) =>
             {
                 Self::IamPropagation(detail)
             }
-            c if c.contains("NotFound") || c == "NoSuchEntity" => {
-                Self::NotFound(detail)
-            }
+            c if c.contains("NotFound") || c == "NoSuchEntity" => Self::NotFound(detail),
             c if c.contains("LimitExceeded") || c == "ServiceQuotaExceededException" => {
                 Self::LimitExceeded(detail)
             }
@@ -227,7 +244,12 @@ impl AwsError {
                 let message = err.message().unwrap_or_default();
                 if code.is_empty() && message.is_empty() {
                     let code = format!("Http{status}");
-                    return Self::from_code(operation, &code, "no error details in the response", Some(status));
+                    return Self::from_code(
+                        operation,
+                        &code,
+                        "no error details in the response",
+                        Some(status),
+                    );
                 }
                 Self::from_code(operation, code, message, Some(status))
             }
@@ -243,7 +265,9 @@ impl AwsError {
                 };
                 let message = DisplayErrorContext(&error).to_string();
                 match status {
-                    Some(s) if s >= 500 => Self::Server(ErrorDetail::new(operation, format!("Http{s}"), message)),
+                    Some(s) if s >= 500 => {
+                        Self::Server(ErrorDetail::new(operation, format!("Http{s}"), message))
+                    }
                     Some(404) => Self::InvalidRequest(ErrorDetail::new(
                         operation,
                         "NotImplemented",
@@ -309,7 +333,10 @@ mod tests {
         );
         assert_eq!(iam.reason(), "IamPropagation");
         assert!(iam.is_retryable());
-        assert_eq!(AwsError::from_code("Op", "Whatever", "x", Some(503)).reason(), "AwsServerError");
+        assert_eq!(
+            AwsError::from_code("Op", "Whatever", "x", Some(503)).reason(),
+            "AwsServerError"
+        );
     }
 
     #[test]
@@ -324,7 +351,12 @@ mod tests {
 
     #[test]
     fn messages_name_operation_and_code() {
-        let e = AwsError::from_code("CreateVpc", "VpcLimitExceeded", "The maximum number of VPCs has been reached.", None);
+        let e = AwsError::from_code(
+            "CreateVpc",
+            "VpcLimitExceeded",
+            "The maximum number of VPCs has been reached.",
+            None,
+        );
         assert_eq!(
             e.to_string(),
             "limit exceeded: CreateVpc failed: VpcLimitExceeded: The maximum number of VPCs has been reached."

@@ -151,7 +151,7 @@ impl FaultRule {
             return false;
         }
         self.matched += 1;
-        if self.matched % self.every == 0 {
+        if self.matched.is_multiple_of(self.every) {
             self.fired += 1;
             true
         } else {
@@ -199,7 +199,9 @@ pub struct Instrument {
 
 impl std::fmt::Debug for Instrument {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Instrument").field("stats", &self.stats()).finish_non_exhaustive()
+        f.debug_struct("Instrument")
+            .field("stats", &self.stats())
+            .finish_non_exhaustive()
     }
 }
 
@@ -239,8 +241,10 @@ impl Instrument {
 
     /// Adds this latency to every call.
     pub fn set_latency(&self, latency: Duration) {
-        self.latency_micros
-            .store(u64::try_from(latency.as_micros()).unwrap_or(u64::MAX), Ordering::SeqCst);
+        self.latency_micros.store(
+            u64::try_from(latency.as_micros()).unwrap_or(u64::MAX),
+            Ordering::SeqCst,
+        );
     }
 
     /// After the `k`-th mutating call, every further call fails (as if the process had died).
@@ -288,11 +292,11 @@ impl Instrument {
         if op.mutating {
             self.mutations_attempted.fetch_add(1, Ordering::SeqCst);
         }
-        let fault = self
-            .faults
-            .lock()
-            .ok()
-            .and_then(|mut rules| rules.iter_mut().find_map(|r| r.matches(op).then(|| r.fault.clone())));
+        let fault = self.faults.lock().ok().and_then(|mut rules| {
+            rules
+                .iter_mut()
+                .find_map(|r| r.matches(op).then(|| r.fault.clone()))
+        });
         match fault {
             Some(Fault::LostResponse) if op.mutating => {
                 let _applied = call.await;

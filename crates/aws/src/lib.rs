@@ -15,8 +15,8 @@
 pub mod api;
 pub mod context;
 pub mod engine;
-pub mod fake;
 pub mod error;
+pub mod fake;
 pub mod instrument;
 pub mod sdk;
 pub mod testing;
@@ -24,8 +24,8 @@ pub mod types;
 
 pub use api::{Ec2Api, EksApi, IamApi, StsApi};
 pub use context::{AwsContext, ClientProvider, EngineOptions, RegionClients, SdkProvider};
-pub use error::{AwsError, AwsResult, ErrorDetail, Retry};
 pub use engine::{
-    RecordedRegion, RegionPhase, RegionReport, TeardownReport, TeardownRequest, ensure_region, ensure_regions,
-    teardown_region, teardown_regions,
+    RecordedRegion, RegionPhase, RegionReport, TeardownReport, TeardownRequest, ensure_region,
+    ensure_regions, teardown_region, teardown_regions,
 };
+pub use error::{AwsError, AwsResult, ErrorDetail, Retry};

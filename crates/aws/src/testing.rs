@@ -58,7 +58,9 @@ impl MotoServer {
             }
             std::thread::sleep(Duration::from_millis(100));
         }
-        Err(format!("moto_server did not answer on 127.0.0.1:{port} within 30 s"))
+        Err(format!(
+            "moto_server did not answer on 127.0.0.1:{port} within 30 s"
+        ))
     }
 
     /// `http://127.0.0.1:<port>`.
@@ -79,13 +81,17 @@ impl MotoServer {
         if response.starts_with("HTTP/1.1 2") || response.starts_with("HTTP/1.0 2") {
             Ok(response)
         } else {
-            Err(std::io::Error::other(response.lines().next().unwrap_or_default().to_owned()))
+            Err(std::io::Error::other(
+                response.lines().next().unwrap_or_default().to_owned(),
+            ))
         }
     }
 
     /// Clears every resource of this server (`POST /moto-api/reset`).
     pub fn reset(&self) -> Result<(), String> {
-        self.request("POST", "/moto-api/reset").map(|_| ()).map_err(|e| e.to_string())
+        self.request("POST", "/moto-api/reset")
+            .map(|_| ())
+            .map_err(|e| e.to_string())
     }
 
     /// An SDK configuration pointing at this server with dummy static credentials.

@@ -15,7 +15,10 @@ const REGION: &str = "eu-west-1";
 const ID: &str = "eu-west-1-test-cloudlad";
 
 fn fake() -> FakeAws {
-    FakeAws::new(FakeConfig { settle_after: 3, ..FakeConfig::default() })
+    FakeAws::new(FakeConfig {
+        settle_after: 3,
+        ..FakeConfig::default()
+    })
 }
 
 #[tokio::test]
@@ -26,13 +29,24 @@ async fn fake_cluster_and_node_group_go_creating_to_active_while_passes_report_p
     let first = ensure_region(&ctx, &seed(), &region(REGION), &recorded).await;
     record(&mut recorded, &first);
     assert_eq!(first.phase, RegionPhase::Provisioning);
-    assert!(first.in_progress.iter().any(|p| p.contains("CREATING")), "{:?}", first.in_progress);
-    assert_eq!(first.zones, ["eu-west-1a", "eu-west-1b", "eu-west-1c"], "local zones are skipped");
+    assert!(
+        first.in_progress.iter().any(|p| p.contains("CREATING")),
+        "{:?}",
+        first.in_progress
+    );
+    assert_eq!(
+        first.zones,
+        ["eu-west-1a", "eu-west-1b", "eu-west-1c"],
+        "local zones are skipped"
+    );
     let mut saw_nodegroup_creating = false;
     for _ in 0..20 {
         let report = ensure_region(&ctx, &seed(), &region(REGION), &recorded).await;
         record(&mut recorded, &report);
-        saw_nodegroup_creating |= report.in_progress.iter().any(|p| p.starts_with("node group workers CREATING"));
+        saw_nodegroup_creating |= report
+            .in_progress
+            .iter()
+            .any(|p| p.starts_with("node group workers CREATING"));
         if report.phase == RegionPhase::Ready {
             break;
         }
@@ -42,7 +56,12 @@ async fn fake_cluster_and_node_group_go_creating_to_active_while_passes_report_p
     aws.instrument().reset_stats();
     let again = ensure_region(&ctx, &seed(), &region(REGION), &recorded).await;
     assert_eq!(again.phase, RegionPhase::Ready);
-    assert_eq!(aws.instrument().stats().mutations, 0, "{}", aws.instrument().stats().summary());
+    assert_eq!(
+        aws.instrument().stats().mutations,
+        0,
+        "{}",
+        aws.instrument().stats().summary()
+    );
 }
 
 #[tokio::test]
@@ -51,7 +70,10 @@ async fn fake_version_upgrade_goes_one_minor_at_a_time_control_plane_first_then_
     let ctx = aws.context();
     let mut recorded = RecordedRegion::default();
     converge(&ctx, &seed(), REGION, &mut recorded, 40).await;
-    let newer = cluster_from(&seed_text().replace("kubernetesVersion: \"1.31\"", "kubernetesVersion: \"1.33\""), UID);
+    let newer = cluster_from(
+        &seed_text().replace("kubernetesVersion: \"1.31\"", "kubernetesVersion: \"1.33\""),
+        UID,
+    );
     recorded.steady = false;
     let mut seen: Vec<(String, String)> = Vec::new();
     for _ in 0..80 {
@@ -60,7 +82,10 @@ async fn fake_version_upgrade_goes_one_minor_at_a_time_control_plane_first_then_
         assert!(report.error.is_none(), "{:?}", report.error);
         let versions = aws.with_state(|s| {
             let r = s.region(REGION);
-            (r.cluster_status(ID).unwrap().1, r.nodegroup_status(ID, "workers").unwrap().1)
+            (
+                r.cluster_status(ID).unwrap().1,
+                r.nodegroup_status(ID, "workers").unwrap().1,
+            )
         });
         if seen.last() != Some(&versions) {
             seen.push(versions);
@@ -70,13 +95,22 @@ async fn fake_version_upgrade_goes_one_minor_at_a_time_control_plane_first_then_
         }
     }
     let pairs: Vec<(&str, &str)> = seen.iter().map(|(c, n)| (c.as_str(), n.as_str())).collect();
-    assert_eq!(pairs, [("1.32", "1.31"), ("1.32", "1.32"), ("1.33", "1.32"), ("1.33", "1.33")]);
+    assert_eq!(
+        pairs,
+        [
+            ("1.32", "1.31"),
+            ("1.32", "1.32"),
+            ("1.33", "1.32"),
+            ("1.33", "1.33")
+        ]
+    );
 }
 
 #[tokio::test]
 async fn fake_iam_propagation_on_create_cluster_is_retried_not_reported_as_failure() {
     let aws = fake();
-    aws.instrument().inject(FaultRule::on("CreateCluster", Fault::IamPropagation).times(3));
+    aws.instrument()
+        .inject(FaultRule::on("CreateCluster", Fault::IamPropagation).times(3));
     let ctx = aws.context();
     let mut recorded = RecordedRegion::default();
     let mut waited = 0;
@@ -85,20 +119,27 @@ async fn fake_iam_propagation_on_create_cluster_is_retried_not_reported_as_failu
         record(&mut recorded, &report);
         assert!(report.error.is_none(), "{:?}", report.error);
         assert_ne!(report.phase, RegionPhase::Failed);
-        waited += usize::from(report.in_progress.iter().any(|p| p.contains("IAM role to propagate")));
+        waited += usize::from(
+            report
+                .in_progress
+                .iter()
+                .any(|p| p.contains("IAM role to propagate")),
+        );
         if report.phase == RegionPhase::Ready {
             break;
         }
     }
     assert_eq!(waited, 3);
-    assert_eq!(recorded.steady, true);
+    assert!(recorded.steady);
 }
 
 #[tokio::test]
 async fn fake_throttling_and_server_errors_are_retryable_errors() {
     let aws = fake();
-    aws.instrument().inject(FaultRule::on("DescribeVpcs", Fault::Throttle).times(1));
-    aws.instrument().inject(FaultRule::on("CreateVpc", Fault::ServerError).times(1));
+    aws.instrument()
+        .inject(FaultRule::on("DescribeVpcs", Fault::Throttle).times(1));
+    aws.instrument()
+        .inject(FaultRule::on("CreateVpc", Fault::ServerError).times(1));
     let ctx = aws.context();
     let mut recorded = RecordedRegion::default();
     let first = ensure_region(&ctx, &seed(), &region(REGION), &recorded).await;
@@ -119,7 +160,10 @@ async fn fake_teardown_walks_deleting_states_and_names_an_interface_that_blocks_
     let report = converge(&ctx, &seed(), REGION, &mut recorded, 40).await;
     let vpc = report.ids.vpc_id.clone().unwrap();
     let subnet = report.ids.subnets["private-0"].clone();
-    aws.with_state(|s| s.region(REGION).add_network_interface("eni-lb", &vpc, &subnet, "in-use", "ELB app/k8s-ingress"));
+    aws.with_state(|s| {
+        s.region(REGION)
+            .add_network_interface("eni-lb", &vpc, &subnet, "in-use", "ELB app/k8s-ingress")
+    });
     let request = TeardownRequest {
         owner_uid: UID.into(),
         region: region(REGION),
@@ -140,7 +184,12 @@ async fn fake_teardown_walks_deleting_states_and_names_an_interface_that_blocks_
     }
     assert!(saw_deleting);
     let blocked = blocked.expect("the interface should block");
-    assert!(blocked.iter().any(|b| b.contains("eni-lb") && b.contains("ELB app/k8s-ingress")), "{blocked:?}");
+    assert!(
+        blocked
+            .iter()
+            .any(|b| b.contains("eni-lb") && b.contains("ELB app/k8s-ingress")),
+        "{blocked:?}"
+    );
     aws.with_state(|s| s.region(REGION).enis.clear());
     let mut gone = false;
     for _ in 0..40 {

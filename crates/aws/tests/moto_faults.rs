@@ -37,7 +37,11 @@ async fn kill_after_every_kth_mutation_then_resume_leaves_exactly_one_of_each() 
         let (fresh, _) = instrumented(&server).await;
         converge(&fresh, &cluster, REGION, &mut recorded, 10).await;
         let clients = plain_clients(&server, REGION).await;
-        assert_eq!(inventory(&clients, UID, ID).await, seed_inventory(), "after stopping at mutation {k}");
+        assert_eq!(
+            inventory(&clients, UID, ID).await,
+            seed_inventory(),
+            "after stopping at mutation {k}"
+        );
     }
 }
 

@@ -52,7 +52,10 @@ fn record(pass: &mut Pass<'_>, cluster: &Cluster) {
 pub(crate) async fn ensure(pass: &mut Pass<'_>) -> Result<ClusterState, EngineError> {
     let eks = pass.clients.eks.clone();
     let plan = &pass.plan.cluster;
-    let idle = ClusterState { active: None, changed: false };
+    let idle = ClusterState {
+        active: None,
+        changed: false,
+    };
     let Some(cluster) = eks.describe_cluster(&plan.name).await? else {
         create(pass).await?;
         return Ok(idle);
@@ -77,13 +80,13 @@ pub(crate) async fn ensure(pass: &mut Pass<'_>) -> Result<ClusterState, EngineEr
             return Ok(idle);
         }
     }
-    if let (Some(running), Some(wanted)) = (minor(&cluster.version), minor(&plan.kubernetes_version)) {
-        if running > wanted {
-            return Err(EngineError::VersionDowngrade {
-                running: cluster.version.clone(),
-                wanted: plan.kubernetes_version.clone(),
-            });
-        }
+    if let (Some(running), Some(wanted)) = (minor(&cluster.version), minor(&plan.kubernetes_version))
+        && running > wanted
+    {
+        return Err(EngineError::VersionDowngrade {
+            running: cluster.version.clone(),
+            wanted: plan.kubernetes_version.clone(),
+        });
     }
     let changed = reconcile_config(pass, &cluster).await?;
     Ok(ClusterState {
@@ -95,14 +98,21 @@ pub(crate) async fn ensure(pass: &mut Pass<'_>) -> Result<ClusterState, EngineEr
 async fn create(pass: &mut Pass<'_>) -> Result<(), EngineError> {
     let plan = &pass.plan.cluster;
     let role = pass.ids.roles.get(&RoleKind::ControlPlane).cloned();
-    let subnets: Option<Vec<String>> = plan.subnet_keys.iter().map(|k| pass.ids.subnets.get(k).cloned()).collect();
+    let subnets: Option<Vec<String>> = plan
+        .subnet_keys
+        .iter()
+        .map(|k| pass.ids.subnets.get(k).cloned())
+        .collect();
     let groups: Option<Vec<String>> = plan
         .security_group_keys
         .iter()
         .map(|k| pass.ids.security_groups.get(k).cloned())
         .collect();
     let (Some(role_arn), Some(subnet_ids), Some(security_group_ids)) = (role, subnets, groups) else {
-        pass.waiting(format!("EKS cluster {} waits for its role, subnets and security groups", plan.name));
+        pass.waiting(format!(
+            "EKS cluster {} waits for its role, subnets and security groups",
+            plan.name
+        ));
         return Ok(());
     };
     let request = CreateCluster {
@@ -122,13 +132,22 @@ async fn create(pass: &mut Pass<'_>) -> Result<(), EngineError> {
     };
     match pass.clients.eks.create_cluster(&request).await {
         Ok(cluster) => {
-            pass.did(Verb::Created, format!("EKS cluster {} (Kubernetes {})", plan.name, plan.kubernetes_version));
+            pass.did(
+                Verb::Created,
+                format!(
+                    "EKS cluster {} (Kubernetes {})",
+                    plan.name, plan.kubernetes_version
+                ),
+            );
             record(pass, &cluster);
             pass.waiting(format!("EKS cluster {} {}", plan.name, cluster.status));
             Ok(())
         }
         Err(AwsError::IamPropagation(_)) => {
-            pass.waiting(format!("EKS cluster {} waits for its IAM role to propagate", plan.name));
+            pass.waiting(format!(
+                "EKS cluster {} waits for its IAM role to propagate",
+                plan.name
+            ));
             Ok(())
         }
         Err(AwsError::Conflict(_) | AwsError::AlreadyExists(_)) => {
@@ -193,9 +212,14 @@ async fn reconcile_config(pass: &mut Pass<'_>, cluster: &Cluster) -> AwsResult<b
 
 /// Upgrades the control plane by one minor version towards the plan, once every node group runs the
 /// control plane's current version. Returns true when an upgrade was asked for.
-pub(crate) async fn upgrade(pass: &mut Pass<'_>, cluster: &Cluster, node_groups_current: bool) -> AwsResult<bool> {
+pub(crate) async fn upgrade(
+    pass: &mut Pass<'_>,
+    cluster: &Cluster,
+    node_groups_current: bool,
+) -> AwsResult<bool> {
     let plan = &pass.plan.cluster;
-    let (Some((major, running)), Some(wanted)) = (minor(&cluster.version), minor(&plan.kubernetes_version)) else {
+    let (Some((major, running)), Some(wanted)) = (minor(&cluster.version), minor(&plan.kubernetes_version))
+    else {
         return Ok(false);
     };
     if (major, running) >= wanted {
@@ -211,7 +235,10 @@ pub(crate) async fn upgrade(pass: &mut Pass<'_>, cluster: &Cluster, node_groups_
     }
     let next = format!("{major}.{}", running + 1);
     pass.clients.eks.update_cluster_version(&name, &next).await?;
-    pass.did(Verb::Updated, format!("EKS cluster {name} upgrading {} -> {next}", cluster.version));
+    pass.did(
+        Verb::Updated,
+        format!("EKS cluster {name} upgrading {} -> {next}", cluster.version),
+    );
     pass.waiting(format!("EKS cluster {name} upgrading to {next}"));
     Ok(true)
 }

@@ -12,7 +12,9 @@ pub enum EngineError {
     #[error("cannot plan the region: {0}")]
     Plan(String),
     /// The region has fewer usable availability zones than the spec asks for.
-    #[error("region {region} has {available} available zones of type availability-zone, the spec asks for {wanted}")]
+    #[error(
+        "region {region} has {available} available zones of type availability-zone, the spec asks for {wanted}"
+    )]
     NotEnoughZones {
         /// The region.
         region: String,

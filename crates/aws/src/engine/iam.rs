@@ -26,7 +26,10 @@ pub(crate) async fn ensure(pass: &mut Pass<'_>) -> Result<(), EngineError> {
                 if role.trust_policy != planned.trust_policy {
                     iam.update_assume_role_policy(&planned.name, &planned.trust_policy)
                         .await?;
-                    pass.did(Verb::Repaired, format!("trust policy of IAM role {}", planned.name));
+                    pass.did(
+                        Verb::Repaired,
+                        format!("trust policy of IAM role {}", planned.name),
+                    );
                 }
                 let missing = missing_tags(&role.tags, &planned.tags);
                 if !missing.is_empty() {
@@ -60,7 +63,10 @@ pub(crate) async fn ensure(pass: &mut Pass<'_>) -> Result<(), EngineError> {
             if !attached.contains(policy) {
                 iam.attach_role_policy(&planned.name, policy).await?;
                 let verb = if created { Verb::Created } else { Verb::Repaired };
-                pass.did(verb, format!("attachment of {policy} to IAM role {}", planned.name));
+                pass.did(
+                    verb,
+                    format!("attachment of {policy} to IAM role {}", planned.name),
+                );
             }
         }
         pass.ids.roles.insert(planned.kind, role.arn);

@@ -75,7 +75,12 @@ fn config_update(plan: &NodeGroupPlan, ng: &Nodegroup) -> NodegroupConfigUpdate 
             update.add_labels.insert(k.clone(), v.clone());
         }
     }
-    update.remove_labels = ng.labels.keys().filter(|k| !plan.labels.contains_key(*k)).cloned().collect();
+    update.remove_labels = ng
+        .labels
+        .keys()
+        .filter(|k| !plan.labels.contains_key(*k))
+        .cloned()
+        .collect();
     let want = desired_taints(plan);
     update.add_taints = want.iter().filter(|t| !ng.taints.contains(t)).cloned().collect();
     update.remove_taints = ng.taints.iter().filter(|t| !want.contains(t)).cloned().collect();
@@ -83,7 +88,11 @@ fn config_update(plan: &NodeGroupPlan, ng: &Nodegroup) -> NodegroupConfigUpdate 
 }
 
 /// Ensures the planned node groups; returns true when every planned group runs the control plane's version.
-pub(crate) async fn ensure(pass: &mut Pass<'_>, cluster: &Cluster, recorded: &RecordedRegion) -> Result<bool, EngineError> {
+pub(crate) async fn ensure(
+    pass: &mut Pass<'_>,
+    cluster: &Cluster,
+    recorded: &RecordedRegion,
+) -> Result<bool, EngineError> {
     let eks = pass.clients.eks.clone();
     let names = eks.list_nodegroups(&cluster.name).await?;
     let planned = &pass.plan.node_groups;
@@ -101,7 +110,11 @@ pub(crate) async fn ensure(pass: &mut Pass<'_>, cluster: &Cluster, recorded: &Re
             }
             continue;
         }
-        let observed = if exists { eks.describe_nodegroup(&cluster.name, &plan.name).await? } else { None };
+        let observed = if exists {
+            eks.describe_nodegroup(&cluster.name, &plan.name).await?
+        } else {
+            None
+        };
         match observed {
             None => {
                 create(pass, cluster, plan).await?;
@@ -118,7 +131,11 @@ pub(crate) async fn ensure(pass: &mut Pass<'_>, cluster: &Cluster, recorded: &Re
 
 async fn create(pass: &mut Pass<'_>, cluster: &Cluster, plan: &NodeGroupPlan) -> Result<(), EngineError> {
     let role = pass.ids.roles.get(&RoleKind::Worker).cloned();
-    let subnets: Option<Vec<String>> = plan.subnet_keys.iter().map(|k| pass.ids.subnets.get(k).cloned()).collect();
+    let subnets: Option<Vec<String>> = plan
+        .subnet_keys
+        .iter()
+        .map(|k| pass.ids.subnets.get(k).cloned())
+        .collect();
     let (Some(node_role_arn), Some(subnet_ids)) = (role, subnets) else {
         pass.waiting(format!("node group {} waits for its role and subnets", plan.name));
         return Ok(());
@@ -137,17 +154,28 @@ async fn create(pass: &mut Pass<'_>, cluster: &Cluster, plan: &NodeGroupPlan) ->
         taints: desired_taints(plan),
         capacity_type: plan.capacity_type.clone(),
         tags: plan.tags.clone(),
-        client_request_token: request_token(&[&pass.plan.owner.uid, &cluster.arn, &plan.name, "create-nodegroup"]),
+        client_request_token: request_token(&[
+            &pass.plan.owner.uid,
+            &cluster.arn,
+            &plan.name,
+            "create-nodegroup",
+        ]),
     };
     match pass.clients.eks.create_nodegroup(&request).await {
         Ok(ng) => {
-            pass.did(Verb::Created, format!("node group {} ({} nodes)", plan.name, request.scaling.desired));
+            pass.did(
+                Verb::Created,
+                format!("node group {} ({} nodes)", plan.name, request.scaling.desired),
+            );
             pass.waiting(format!("node group {} {}", plan.name, ng.status));
             pass.ids.node_groups.push(state(&ng));
             Ok(())
         }
         Err(AwsError::IamPropagation(_)) => {
-            pass.waiting(format!("node group {} waits for its IAM role to propagate", plan.name));
+            pass.waiting(format!(
+                "node group {} waits for its IAM role to propagate",
+                plan.name
+            ));
             Ok(())
         }
         Err(AwsError::Conflict(_) | AwsError::AlreadyExists(_)) => {
@@ -159,7 +187,12 @@ async fn create(pass: &mut Pass<'_>, cluster: &Cluster, plan: &NodeGroupPlan) ->
 }
 
 /// Brings one group to the plan; returns true when it runs the control plane's version.
-async fn reconcile(pass: &mut Pass<'_>, cluster: &Cluster, plan: &NodeGroupPlan, ng: &Nodegroup) -> Result<bool, EngineError> {
+async fn reconcile(
+    pass: &mut Pass<'_>,
+    cluster: &Cluster,
+    plan: &NodeGroupPlan,
+    ng: &Nodegroup,
+) -> Result<bool, EngineError> {
     pass.ids.node_groups.push(state(ng));
     let current = ng.version == cluster.version;
     match ng.status.as_str() {
@@ -172,7 +205,11 @@ async fn reconcile(pass: &mut Pass<'_>, cluster: &Cluster, plan: &NodeGroupPlan,
             });
         }
         "DEGRADED" => {
-            pass.blocking.push(format!("node group {} DEGRADED: {}", plan.name, ng.health_issues.join("; ")));
+            pass.blocking.push(format!(
+                "node group {} DEGRADED: {}",
+                plan.name,
+                ng.health_issues.join("; ")
+            ));
             return Ok(current);
         }
         status => {
@@ -183,15 +220,27 @@ async fn reconcile(pass: &mut Pass<'_>, cluster: &Cluster, plan: &NodeGroupPlan,
     let eks = pass.clients.eks.clone();
     let update = config_update(plan, ng);
     if !update.is_empty() {
-        eks.update_nodegroup_config(&cluster.name, &plan.name, &update).await?;
-        let verb = if update.scaling.is_some() { Verb::Repaired } else { Verb::Updated };
+        eks.update_nodegroup_config(&cluster.name, &plan.name, &update)
+            .await?;
+        let verb = if update.scaling.is_some() {
+            Verb::Repaired
+        } else {
+            Verb::Updated
+        };
         pass.did(verb, format!("configuration of node group {}", plan.name));
         pass.waiting(format!("node group {} UPDATING", plan.name));
         return Ok(current);
     }
     if !current {
-        eks.update_nodegroup_version(&cluster.name, &plan.name, &cluster.version).await?;
-        pass.did(Verb::Updated, format!("node group {} upgrading {} -> {}", plan.name, ng.version, cluster.version));
+        eks.update_nodegroup_version(&cluster.name, &plan.name, &cluster.version)
+            .await?;
+        pass.did(
+            Verb::Updated,
+            format!(
+                "node group {} upgrading {} -> {}",
+                plan.name, ng.version, cluster.version
+            ),
+        );
         pass.waiting(format!("node group {} UPDATING", plan.name));
         return Ok(false);
     }
@@ -213,7 +262,10 @@ async fn remove_extra(pass: &mut Pass<'_>, cluster: &str, name: &str) -> AwsResu
     }
     if ng.status != "DELETING" {
         crate::error::gone_is_done(eks.delete_nodegroup(cluster, name).await)?;
-        pass.did(Verb::Deleted, format!("node group {name} (no longer in the spec)"));
+        pass.did(
+            Verb::Deleted,
+            format!("node group {name} (no longer in the spec)"),
+        );
     }
     pass.waiting(format!("node group {name} DELETING"));
     Ok(())

@@ -38,19 +38,26 @@ pub(crate) async fn ensure(pass: &mut Pass<'_>, cluster: &Cluster, account: &str
             };
             match iam.create_oidc_provider(&request).await {
                 Ok(_) => pass.did(Verb::Created, format!("IAM OIDC provider for {issuer}")),
-                Err(AwsError::AlreadyExists(_)) => pass.waiting(format!("IAM OIDC provider for {issuer} being created")),
+                Err(AwsError::AlreadyExists(_)) => {
+                    pass.waiting(format!("IAM OIDC provider for {issuer} being created"))
+                }
                 Err(e) => return Err(e),
             }
         }
         Some(provider) => {
             if provider.tags.get(tags::OWNER_UID) != Some(&pass.plan.owner.uid) {
-                pass.blocking.push(format!("IAM OIDC provider {arn} exists and is not owned by this object"));
+                pass.blocking.push(format!(
+                    "IAM OIDC provider {arn} exists and is not owned by this object"
+                ));
                 return Ok(());
             }
             for client_id in &plan.client_ids {
                 if !provider.client_ids.contains(client_id) {
                     iam.add_oidc_client_id(&arn, client_id).await?;
-                    pass.did(Verb::Repaired, format!("audience {client_id} of IAM OIDC provider {arn}"));
+                    pass.did(
+                        Verb::Repaired,
+                        format!("audience {client_id} of IAM OIDC provider {arn}"),
+                    );
                 }
             }
             let missing = missing_tags(&provider.tags, &plan.tags);

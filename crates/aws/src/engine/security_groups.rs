@@ -68,11 +68,17 @@ async fn reconcile_rules(
             Ok(()) | Err(AwsError::AlreadyExists(_)) => {}
             Err(e) => return Err(e),
         }
-        pass.did(Verb::Updated, format!("{} {direction:?} rules of {group_id}", missing.len()));
+        pass.did(
+            Verb::Updated,
+            format!("{} {direction:?} rules of {group_id}", missing.len()),
+        );
     }
     if !extra.is_empty() {
         crate::error::gone_is_done(ec2.revoke_rules(group_id, direction, &extra).await)?;
-        pass.did(Verb::Repaired, format!("revoked {} {direction:?} rules of {group_id}", extra.len()));
+        pass.did(
+            Verb::Repaired,
+            format!("revoked {} {direction:?} rules of {group_id}", extra.len()),
+        );
     }
     Ok(())
 }
@@ -159,7 +165,10 @@ pub(crate) async fn teardown(tp: &mut TeardownPass<'_>, vpc_id: Option<&str>) ->
     let mut left = false;
     for group in &groups {
         match ec2.delete_security_group(&group.id).await {
-            Ok(()) => tp.did(Verb::Deleted, format!("security group {} ({})", group.id, group.name)),
+            Ok(()) => tp.did(
+                Verb::Deleted,
+                format!("security group {} ({})", group.id, group.name),
+            ),
             Err(e) if e.is_not_found() => {}
             Err(AwsError::DependencyViolation(_)) => {
                 left = true;

@@ -107,7 +107,11 @@ pub async fn teardown_regions(ctx: &AwsContext, requests: &[TeardownRequest]) ->
     join_all(requests.iter().map(|r| teardown_region(ctx, r))).await
 }
 
-async fn run(ctx: &AwsContext, request: &TeardownRequest, report: &mut TeardownReport) -> Result<bool, EngineError> {
+async fn run(
+    ctx: &AwsContext,
+    request: &TeardownRequest,
+    report: &mut TeardownReport,
+) -> Result<bool, EngineError> {
     let clients = ctx.clients(&request.region, request.credentials.as_ref()).await?;
     let cluster_id = match &request.cluster_id {
         Some(id) => id.clone(),
@@ -168,7 +172,8 @@ async fn steps(tp: &mut TeardownPass<'_>, region: &RegionName) -> Result<bool, E
     let subnets_gone = network::teardown::subnets(tp, &view).await?;
     let vpc_id = view.vpcs.first().map(|v| v.id.clone());
     let groups_gone = security_groups::teardown(tp, vpc_id.as_deref()).await?;
-    let vpcs_gone = gateways_gone && subnets_gone && groups_gone && network::teardown::vpcs(tp, &view).await?;
+    let vpcs_gone =
+        gateways_gone && subnets_gone && groups_gone && network::teardown::vpcs(tp, &view).await?;
 
     let roles_gone = match cluster_id_of(region, &cluster_id) {
         Some(id) => iam::teardown(tp, &id).await?,

@@ -12,9 +12,18 @@ use crate::types::*;
 
 pub(crate) struct FakeEc2(pub(crate) Shared);
 
-fn select<T: Clone>(map: &BTreeMap<String, T>, candidates: Option<Vec<String>>, keep: impl Fn(&T) -> bool) -> Vec<T> {
+fn select<T: Clone>(
+    map: &BTreeMap<String, T>,
+    candidates: Option<Vec<String>>,
+    keep: impl Fn(&T) -> bool,
+) -> Vec<T> {
     match candidates {
-        Some(ids) => ids.iter().filter_map(|id| map.get(id)).filter(|x| keep(x)).cloned().collect(),
+        Some(ids) => ids
+            .iter()
+            .filter_map(|id| map.get(id))
+            .filter(|x| keep(x))
+            .cloned()
+            .collect(),
         None => map.values().filter(|x| keep(x)).cloned().collect(),
     }
 }
@@ -62,12 +71,19 @@ impl Ec2Api for FakeEc2 {
     }
 
     async fn describe_vpcs(&self, f: &[Filter]) -> AwsResult<Vec<Vpc>> {
-        self.with(|r, _| Ok(select(&r.vpcs, r.candidates(f), |v| matches(&v.tags, &[("vpc-id", &v.id)], f))))
+        self.with(|r, _| {
+            Ok(select(&r.vpcs, r.candidates(f), |v| {
+                matches(&v.tags, &[("vpc-id", &v.id)], f)
+            }))
+        })
     }
 
     async fn describe_vpc_attribute(&self, vpc_id: &str, attribute: VpcAttribute) -> AwsResult<bool> {
         self.with(|r, _| {
-            let (support, hostnames) = *r.dns.get(vpc_id).ok_or_else(|| not_found("DescribeVpcAttribute", "InvalidVpcID.NotFound", vpc_id))?;
+            let (support, hostnames) = *r
+                .dns
+                .get(vpc_id)
+                .ok_or_else(|| not_found("DescribeVpcAttribute", "InvalidVpcID.NotFound", vpc_id))?;
             Ok(match attribute {
                 VpcAttribute::DnsSupport => support,
                 VpcAttribute::DnsHostnames => hostnames,
@@ -77,7 +93,12 @@ impl Ec2Api for FakeEc2 {
 
     async fn create_vpc(&self, cidr: &str, tags: &Tags) -> AwsResult<Vpc> {
         self.with(|r, next| {
-            let vpc = Vpc { id: new_id(next, "vpc"), cidr: cidr.to_owned(), state: "available".into(), tags: tags.clone() };
+            let vpc = Vpc {
+                id: new_id(next, "vpc"),
+                cidr: cidr.to_owned(),
+                state: "available".into(),
+                tags: tags.clone(),
+            };
             r.index(&vpc.id, tags);
             r.dns.insert(vpc.id.clone(), (true, false));
             r.vpcs.insert(vpc.id.clone(), vpc.clone());
@@ -85,9 +106,17 @@ impl Ec2Api for FakeEc2 {
         })
     }
 
-    async fn modify_vpc_attribute(&self, vpc_id: &str, attribute: VpcAttribute, value: bool) -> AwsResult<()> {
+    async fn modify_vpc_attribute(
+        &self,
+        vpc_id: &str,
+        attribute: VpcAttribute,
+        value: bool,
+    ) -> AwsResult<()> {
         self.with(|r, _| {
-            let entry = r.dns.get_mut(vpc_id).ok_or_else(|| not_found("ModifyVpcAttribute", "InvalidVpcID.NotFound", vpc_id))?;
+            let entry = r
+                .dns
+                .get_mut(vpc_id)
+                .ok_or_else(|| not_found("ModifyVpcAttribute", "InvalidVpcID.NotFound", vpc_id))?;
             match attribute {
                 VpcAttribute::DnsSupport => entry.0 = value,
                 VpcAttribute::DnsHostnames => entry.1 = value,
@@ -102,11 +131,17 @@ impl Ec2Api for FakeEc2 {
                 return Err(not_found("DeleteVpc", "InvalidVpcID.NotFound", vpc_id));
             }
             let used = r.subnets.values().any(|s| s.vpc_id == vpc_id)
-                || r.igws.values().any(|g| g.attached_vpcs.iter().any(|v| v == vpc_id))
+                || r.igws
+                    .values()
+                    .any(|g| g.attached_vpcs.iter().any(|v| v == vpc_id))
                 || r.security_groups.values().any(|g| g.vpc_id == vpc_id)
                 || r.route_tables.values().any(|t| t.vpc_id == vpc_id);
             if used {
-                return Err(aws_error("DeleteVpc", "DependencyViolation", format!("The vpc '{vpc_id}' has dependencies and cannot be deleted.")));
+                return Err(aws_error(
+                    "DeleteVpc",
+                    "DependencyViolation",
+                    format!("The vpc '{vpc_id}' has dependencies and cannot be deleted."),
+                ));
             }
             r.vpcs.remove(vpc_id);
             Ok(())
@@ -126,8 +161,15 @@ impl Ec2Api for FakeEc2 {
             if !r.vpcs.contains_key(&q.vpc_id) {
                 return Err(not_found("CreateSubnet", "InvalidVpcID.NotFound", &q.vpc_id));
             }
-            if r.subnets.values().any(|s| s.vpc_id == q.vpc_id && s.cidr == q.cidr) {
-                return Err(aws_error("CreateSubnet", "InvalidSubnet.Conflict", format!("The CIDR '{}' conflicts with another subnet", q.cidr)));
+            if r.subnets
+                .values()
+                .any(|s| s.vpc_id == q.vpc_id && s.cidr == q.cidr)
+            {
+                return Err(aws_error(
+                    "CreateSubnet",
+                    "InvalidSubnet.Conflict",
+                    format!("The CIDR '{}' conflicts with another subnet", q.cidr),
+                ));
             }
             let subnet = Subnet {
                 id: new_id(next, "subnet"),
@@ -145,7 +187,10 @@ impl Ec2Api for FakeEc2 {
 
     async fn set_map_public_ip_on_launch(&self, subnet_id: &str, value: bool) -> AwsResult<()> {
         self.with(|r, _| {
-            let s = r.subnets.get_mut(subnet_id).ok_or_else(|| not_found("ModifySubnetAttribute", "InvalidSubnetID.NotFound", subnet_id))?;
+            let s = r
+                .subnets
+                .get_mut(subnet_id)
+                .ok_or_else(|| not_found("ModifySubnetAttribute", "InvalidSubnetID.NotFound", subnet_id))?;
             s.map_public_ip_on_launch = value;
             Ok(())
         })
@@ -156,14 +201,23 @@ impl Ec2Api for FakeEc2 {
             if !r.subnets.contains_key(subnet_id) {
                 return Err(not_found("DeleteSubnet", "InvalidSubnetID.NotFound", subnet_id));
             }
-            let used = r.nats.values().any(|(n, _, _)| n.subnet_id == subnet_id && n.state != "deleted")
+            let used = r
+                .nats
+                .values()
+                .any(|(n, _, _)| n.subnet_id == subnet_id && n.state != "deleted")
                 || r.enis.values().any(|(e, _)| e.subnet_id == subnet_id);
             if used {
-                return Err(aws_error("DeleteSubnet", "DependencyViolation", format!("The subnet '{subnet_id}' has dependencies and cannot be deleted.")));
+                return Err(aws_error(
+                    "DeleteSubnet",
+                    "DependencyViolation",
+                    format!("The subnet '{subnet_id}' has dependencies and cannot be deleted."),
+                ));
             }
             r.subnets.remove(subnet_id);
             for table in r.route_tables.values_mut() {
-                table.associations.retain(|a| a.subnet_id.as_deref() != Some(subnet_id));
+                table
+                    .associations
+                    .retain(|a| a.subnet_id.as_deref() != Some(subnet_id));
             }
             Ok(())
         })
@@ -175,7 +229,11 @@ impl Ec2Api for FakeEc2 {
 
     async fn create_internet_gateway(&self, tags: &Tags) -> AwsResult<InternetGateway> {
         self.with(|r, next| {
-            let igw = InternetGateway { id: new_id(next, "igw"), attached_vpcs: Vec::new(), tags: tags.clone() };
+            let igw = InternetGateway {
+                id: new_id(next, "igw"),
+                attached_vpcs: Vec::new(),
+                tags: tags.clone(),
+            };
             r.index(&igw.id, tags);
             r.igws.insert(igw.id.clone(), igw.clone());
             Ok(igw)
@@ -184,9 +242,19 @@ impl Ec2Api for FakeEc2 {
 
     async fn attach_internet_gateway(&self, igw_id: &str, vpc_id: &str) -> AwsResult<()> {
         self.with(|r, _| {
-            let g = r.igws.get_mut(igw_id).ok_or_else(|| not_found("AttachInternetGateway", "InvalidInternetGatewayID.NotFound", igw_id))?;
+            let g = r.igws.get_mut(igw_id).ok_or_else(|| {
+                not_found(
+                    "AttachInternetGateway",
+                    "InvalidInternetGatewayID.NotFound",
+                    igw_id,
+                )
+            })?;
             if !g.attached_vpcs.is_empty() {
-                return Err(aws_error("AttachInternetGateway", "Resource.AlreadyAssociated", format!("{igw_id} is already attached")));
+                return Err(aws_error(
+                    "AttachInternetGateway",
+                    "Resource.AlreadyAssociated",
+                    format!("{igw_id} is already attached"),
+                ));
             }
             g.attached_vpcs.push(vpc_id.to_owned());
             Ok(())
@@ -195,7 +263,13 @@ impl Ec2Api for FakeEc2 {
 
     async fn detach_internet_gateway(&self, igw_id: &str, vpc_id: &str) -> AwsResult<()> {
         self.with(|r, _| {
-            let g = r.igws.get_mut(igw_id).ok_or_else(|| not_found("DetachInternetGateway", "InvalidInternetGatewayID.NotFound", igw_id))?;
+            let g = r.igws.get_mut(igw_id).ok_or_else(|| {
+                not_found(
+                    "DetachInternetGateway",
+                    "InvalidInternetGatewayID.NotFound",
+                    igw_id,
+                )
+            })?;
             g.attached_vpcs.retain(|v| v != vpc_id);
             Ok(())
         })
@@ -203,9 +277,19 @@ impl Ec2Api for FakeEc2 {
 
     async fn delete_internet_gateway(&self, igw_id: &str) -> AwsResult<()> {
         self.with(|r, _| {
-            let g = r.igws.get(igw_id).ok_or_else(|| not_found("DeleteInternetGateway", "InvalidInternetGatewayID.NotFound", igw_id))?;
+            let g = r.igws.get(igw_id).ok_or_else(|| {
+                not_found(
+                    "DeleteInternetGateway",
+                    "InvalidInternetGatewayID.NotFound",
+                    igw_id,
+                )
+            })?;
             if !g.attached_vpcs.is_empty() {
-                return Err(aws_error("DeleteInternetGateway", "DependencyViolation", format!("{igw_id} is attached")));
+                return Err(aws_error(
+                    "DeleteInternetGateway",
+                    "DependencyViolation",
+                    format!("{igw_id} is attached"),
+                ));
             }
             r.igws.remove(igw_id);
             Ok(())
@@ -218,7 +302,12 @@ impl Ec2Api for FakeEc2 {
 
     async fn create_vpn_gateway(&self, tags: &Tags) -> AwsResult<VpnGateway> {
         self.with(|r, next| {
-            let vgw = VpnGateway { id: new_id(next, "vgw"), state: "available".into(), attachments: Vec::new(), tags: tags.clone() };
+            let vgw = VpnGateway {
+                id: new_id(next, "vgw"),
+                state: "available".into(),
+                attachments: Vec::new(),
+                tags: tags.clone(),
+            };
             r.index(&vgw.id, tags);
             r.vgws.insert(vgw.id.clone(), vgw.clone());
             Ok(vgw)
@@ -227,7 +316,10 @@ impl Ec2Api for FakeEc2 {
 
     async fn attach_vpn_gateway(&self, vgw_id: &str, vpc_id: &str) -> AwsResult<()> {
         self.with(|r, _| {
-            let g = r.vgws.get_mut(vgw_id).ok_or_else(|| not_found("AttachVpnGateway", "InvalidVpnGatewayID.NotFound", vgw_id))?;
+            let g = r
+                .vgws
+                .get_mut(vgw_id)
+                .ok_or_else(|| not_found("AttachVpnGateway", "InvalidVpnGatewayID.NotFound", vgw_id))?;
             g.attachments.retain(|(_, state)| state != "detached");
             g.attachments.push((vpc_id.to_owned(), "attached".into()));
             Ok(())
@@ -236,7 +328,10 @@ impl Ec2Api for FakeEc2 {
 
     async fn detach_vpn_gateway(&self, vgw_id: &str, vpc_id: &str) -> AwsResult<()> {
         self.with(|r, _| {
-            let g = r.vgws.get_mut(vgw_id).ok_or_else(|| not_found("DetachVpnGateway", "InvalidVpnGatewayID.NotFound", vgw_id))?;
+            let g = r
+                .vgws
+                .get_mut(vgw_id)
+                .ok_or_else(|| not_found("DetachVpnGateway", "InvalidVpnGatewayID.NotFound", vgw_id))?;
             for (vpc, state) in &mut g.attachments {
                 if vpc == vpc_id {
                     *state = "detached".into();
@@ -248,9 +343,16 @@ impl Ec2Api for FakeEc2 {
 
     async fn delete_vpn_gateway(&self, vgw_id: &str) -> AwsResult<()> {
         self.with(|r, _| {
-            let g = r.vgws.get_mut(vgw_id).ok_or_else(|| not_found("DeleteVpnGateway", "InvalidVpnGatewayID.NotFound", vgw_id))?;
+            let g = r
+                .vgws
+                .get_mut(vgw_id)
+                .ok_or_else(|| not_found("DeleteVpnGateway", "InvalidVpnGatewayID.NotFound", vgw_id))?;
             if g.attachments.iter().any(|(_, s)| s == "attached") {
-                return Err(aws_error("DeleteVpnGateway", "IncorrectState", format!("{vgw_id} is attached")));
+                return Err(aws_error(
+                    "DeleteVpnGateway",
+                    "IncorrectState",
+                    format!("{vgw_id} is attached"),
+                ));
             }
             g.state = "deleted".into();
             Ok(())
@@ -258,7 +360,11 @@ impl Ec2Api for FakeEc2 {
     }
 
     async fn describe_addresses(&self, f: &[Filter]) -> AwsResult<Vec<Address>> {
-        self.with(|r, _| Ok(select(&r.addresses, r.candidates(f), |a| matches(&a.tags, &[], f))))
+        self.with(|r, _| {
+            Ok(select(&r.addresses, r.candidates(f), |a| {
+                matches(&a.tags, &[], f)
+            }))
+        })
     }
 
     async fn allocate_address(&self, tags: &Tags) -> AwsResult<Address> {
@@ -289,9 +395,16 @@ impl Ec2Api for FakeEc2 {
 
     async fn release_address(&self, allocation_id: &str) -> AwsResult<()> {
         self.with(|r, _| {
-            let a = r.addresses.get(allocation_id).ok_or_else(|| not_found("ReleaseAddress", "InvalidAllocationID.NotFound", allocation_id))?;
+            let a = r
+                .addresses
+                .get(allocation_id)
+                .ok_or_else(|| not_found("ReleaseAddress", "InvalidAllocationID.NotFound", allocation_id))?;
             if a.association_id.is_some() {
-                return Err(aws_error("ReleaseAddress", "InvalidIPAddress.InUse", "the address is associated"));
+                return Err(aws_error(
+                    "ReleaseAddress",
+                    "InvalidIPAddress.InUse",
+                    "the address is associated",
+                ));
             }
             r.addresses.remove(allocation_id);
             Ok(())
@@ -301,10 +414,14 @@ impl Ec2Api for FakeEc2 {
     async fn describe_nat_gateways(&self, f: &[Filter]) -> AwsResult<Vec<NatGateway>> {
         let settle = self.0.config.settle_after;
         self.with(|r, _| {
-            let ids: Vec<String> = r.candidates(f).unwrap_or_else(|| r.nats.keys().cloned().collect());
+            let ids: Vec<String> = r
+                .candidates(f)
+                .unwrap_or_else(|| r.nats.keys().cloned().collect());
             let mut out = Vec::new();
             for id in ids {
-                let Some((nat, life, _)) = r.nats.get_mut(&id) else { continue };
+                let Some((nat, life, _)) = r.nats.get_mut(&id) else {
+                    continue;
+                };
                 if !matches(&nat.tags, &[("subnet-id", &nat.subnet_id)], f) {
                     continue;
                 }
@@ -312,7 +429,11 @@ impl Ec2Api for FakeEc2 {
                     nat.state = life.status.clone();
                     if nat.state == "deleted" {
                         let allocations = nat.allocation_ids.clone();
-                        for a in r.addresses.values_mut().filter(|a| allocations.contains(&a.allocation_id)) {
+                        for a in r
+                            .addresses
+                            .values_mut()
+                            .filter(|a| allocations.contains(&a.allocation_id))
+                        {
                             a.association_id = None;
                         }
                     }
@@ -331,12 +452,26 @@ impl Ec2Api for FakeEc2 {
                 return Ok(nat.clone());
             }
             if !r.subnets.contains_key(&q.subnet_id) {
-                return Err(not_found("CreateNatGateway", "InvalidSubnetID.NotFound", &q.subnet_id));
+                return Err(not_found(
+                    "CreateNatGateway",
+                    "InvalidSubnetID.NotFound",
+                    &q.subnet_id,
+                ));
             }
             let association = new_id(next, "eipassoc");
-            let eip = r.addresses.get_mut(&q.allocation_id).ok_or_else(|| not_found("CreateNatGateway", "InvalidAllocationID.NotFound", &q.allocation_id))?;
+            let eip = r.addresses.get_mut(&q.allocation_id).ok_or_else(|| {
+                not_found(
+                    "CreateNatGateway",
+                    "InvalidAllocationID.NotFound",
+                    &q.allocation_id,
+                )
+            })?;
             if eip.association_id.is_some() {
-                return Err(aws_error("CreateNatGateway", "Resource.AlreadyAssociated", "the elastic IP is already associated"));
+                return Err(aws_error(
+                    "CreateNatGateway",
+                    "Resource.AlreadyAssociated",
+                    "the elastic IP is already associated",
+                ));
             }
             eip.association_id = Some(association);
             let nat = NatGateway {
@@ -347,14 +482,20 @@ impl Ec2Api for FakeEc2 {
                 tags: q.tags.clone(),
             };
             r.index(&nat.id, &q.tags);
-            r.nats.insert(nat.id.clone(), (nat.clone(), Lifecycle::new("pending"), q.client_token.clone()));
+            r.nats.insert(
+                nat.id.clone(),
+                (nat.clone(), Lifecycle::new("pending"), q.client_token.clone()),
+            );
             Ok(nat)
         })
     }
 
     async fn delete_nat_gateway(&self, nat_id: &str) -> AwsResult<()> {
         self.with(|r, _| {
-            let (nat, life, _) = r.nats.get_mut(nat_id).ok_or_else(|| not_found("DeleteNatGateway", "NatGatewayNotFound", nat_id))?;
+            let (nat, life, _) = r
+                .nats
+                .get_mut(nat_id)
+                .ok_or_else(|| not_found("DeleteNatGateway", "NatGatewayNotFound", nat_id))?;
             if nat.is_live() {
                 nat.state = "deleting".into();
                 *life = Lifecycle::new("deleting");
@@ -364,12 +505,21 @@ impl Ec2Api for FakeEc2 {
     }
 
     async fn describe_route_tables(&self, f: &[Filter]) -> AwsResult<Vec<RouteTable>> {
-        self.with(|r, _| Ok(select(&r.route_tables, r.candidates(f), |t| matches(&t.tags, &[("vpc-id", &t.vpc_id)], f))))
+        self.with(|r, _| {
+            Ok(select(&r.route_tables, r.candidates(f), |t| {
+                matches(&t.tags, &[("vpc-id", &t.vpc_id)], f)
+            }))
+        })
     }
 
     async fn create_route_table(&self, vpc_id: &str, tags: &Tags) -> AwsResult<RouteTable> {
         self.with(|r, next| {
-            let cidr = r.vpcs.get(vpc_id).ok_or_else(|| not_found("CreateRouteTable", "InvalidVpcID.NotFound", vpc_id))?.cidr.clone();
+            let cidr = r
+                .vpcs
+                .get(vpc_id)
+                .ok_or_else(|| not_found("CreateRouteTable", "InvalidVpcID.NotFound", vpc_id))?
+                .cidr
+                .clone();
             let table = RouteTable {
                 id: new_id(next, "rtb"),
                 vpc_id: vpc_id.to_owned(),
@@ -391,19 +541,43 @@ impl Ec2Api for FakeEc2 {
 
     async fn create_route(&self, table_id: &str, destination: &str, target: &RouteTargetId) -> AwsResult<()> {
         self.with(|r, _| {
-            let t = r.route_tables.get_mut(table_id).ok_or_else(|| not_found("CreateRoute", "InvalidRouteTableID.NotFound", table_id))?;
+            let t = r
+                .route_tables
+                .get_mut(table_id)
+                .ok_or_else(|| not_found("CreateRoute", "InvalidRouteTableID.NotFound", table_id))?;
             if t.routes.iter().any(|x| x.destination == destination) {
-                return Err(aws_error("CreateRoute", "RouteAlreadyExists", format!("route {destination} exists")));
+                return Err(aws_error(
+                    "CreateRoute",
+                    "RouteAlreadyExists",
+                    format!("route {destination} exists"),
+                ));
             }
-            t.routes.push(Route { destination: destination.to_owned(), target: Some(target.clone()), state: "active".into(), origin: "CreateRoute".into() });
+            t.routes.push(Route {
+                destination: destination.to_owned(),
+                target: Some(target.clone()),
+                state: "active".into(),
+                origin: "CreateRoute".into(),
+            });
             Ok(())
         })
     }
 
-    async fn replace_route(&self, table_id: &str, destination: &str, target: &RouteTargetId) -> AwsResult<()> {
+    async fn replace_route(
+        &self,
+        table_id: &str,
+        destination: &str,
+        target: &RouteTargetId,
+    ) -> AwsResult<()> {
         self.with(|r, _| {
-            let t = r.route_tables.get_mut(table_id).ok_or_else(|| not_found("ReplaceRoute", "InvalidRouteTableID.NotFound", table_id))?;
-            let route = t.routes.iter_mut().find(|x| x.destination == destination).ok_or_else(|| not_found("ReplaceRoute", "InvalidRoute.NotFound", destination))?;
+            let t = r
+                .route_tables
+                .get_mut(table_id)
+                .ok_or_else(|| not_found("ReplaceRoute", "InvalidRouteTableID.NotFound", table_id))?;
+            let route = t
+                .routes
+                .iter_mut()
+                .find(|x| x.destination == destination)
+                .ok_or_else(|| not_found("ReplaceRoute", "InvalidRoute.NotFound", destination))?;
             route.target = Some(target.clone());
             route.state = "active".into();
             Ok(())
@@ -412,12 +586,27 @@ impl Ec2Api for FakeEc2 {
 
     async fn associate_route_table(&self, table_id: &str, subnet_id: &str) -> AwsResult<String> {
         self.with(|r, next| {
-            if r.route_tables.values().any(|t| t.associations.iter().any(|a| a.subnet_id.as_deref() == Some(subnet_id))) {
-                return Err(aws_error("AssociateRouteTable", "Resource.AlreadyAssociated", format!("{subnet_id} is already associated")));
+            if r.route_tables.values().any(|t| {
+                t.associations
+                    .iter()
+                    .any(|a| a.subnet_id.as_deref() == Some(subnet_id))
+            }) {
+                return Err(aws_error(
+                    "AssociateRouteTable",
+                    "Resource.AlreadyAssociated",
+                    format!("{subnet_id} is already associated"),
+                ));
             }
             let id = new_id(next, "rtbassoc");
-            let t = r.route_tables.get_mut(table_id).ok_or_else(|| not_found("AssociateRouteTable", "InvalidRouteTableID.NotFound", table_id))?;
-            t.associations.push(RouteTableAssociation { id: id.clone(), subnet_id: Some(subnet_id.to_owned()), main: false });
+            let t = r
+                .route_tables
+                .get_mut(table_id)
+                .ok_or_else(|| not_found("AssociateRouteTable", "InvalidRouteTableID.NotFound", table_id))?;
+            t.associations.push(RouteTableAssociation {
+                id: id.clone(),
+                subnet_id: Some(subnet_id.to_owned()),
+                main: false,
+            });
             Ok(id)
         })
     }
@@ -433,7 +622,13 @@ impl Ec2Api for FakeEc2 {
 
     async fn enable_vgw_route_propagation(&self, table_id: &str, vgw_id: &str) -> AwsResult<()> {
         self.with(|r, _| {
-            let t = r.route_tables.get_mut(table_id).ok_or_else(|| not_found("EnableVgwRoutePropagation", "InvalidRouteTableID.NotFound", table_id))?;
+            let t = r.route_tables.get_mut(table_id).ok_or_else(|| {
+                not_found(
+                    "EnableVgwRoutePropagation",
+                    "InvalidRouteTableID.NotFound",
+                    table_id,
+                )
+            })?;
             if !t.propagating_vgws.iter().any(|v| v == vgw_id) {
                 t.propagating_vgws.push(vgw_id.to_owned());
             }
@@ -443,9 +638,16 @@ impl Ec2Api for FakeEc2 {
 
     async fn delete_route_table(&self, table_id: &str) -> AwsResult<()> {
         self.with(|r, _| {
-            let t = r.route_tables.get(table_id).ok_or_else(|| not_found("DeleteRouteTable", "InvalidRouteTableID.NotFound", table_id))?;
+            let t = r
+                .route_tables
+                .get(table_id)
+                .ok_or_else(|| not_found("DeleteRouteTable", "InvalidRouteTableID.NotFound", table_id))?;
             if !t.associations.is_empty() {
-                return Err(aws_error("DeleteRouteTable", "DependencyViolation", format!("{table_id} has associations")));
+                return Err(aws_error(
+                    "DeleteRouteTable",
+                    "DependencyViolation",
+                    format!("{table_id} has associations"),
+                ));
             }
             r.route_tables.remove(table_id);
             Ok(())
@@ -453,20 +655,37 @@ impl Ec2Api for FakeEc2 {
     }
 
     async fn describe_security_groups(&self, f: &[Filter]) -> AwsResult<Vec<SecurityGroup>> {
-        self.with(|r, _| Ok(select(&r.security_groups, r.candidates(f), |g| matches(&g.tags, &[("vpc-id", &g.vpc_id), ("group-name", &g.name)], f))))
+        self.with(|r, _| {
+            Ok(select(&r.security_groups, r.candidates(f), |g| {
+                matches(&g.tags, &[("vpc-id", &g.vpc_id), ("group-name", &g.name)], f)
+            }))
+        })
     }
 
     async fn create_security_group(&self, q: &CreateSecurityGroup) -> AwsResult<String> {
         self.with(|r, next| {
-            if r.security_groups.values().any(|g| g.vpc_id == q.vpc_id && g.name == q.name) {
-                return Err(aws_error("CreateSecurityGroup", "InvalidGroup.Duplicate", format!("group {} exists", q.name)));
+            if r.security_groups
+                .values()
+                .any(|g| g.vpc_id == q.vpc_id && g.name == q.name)
+            {
+                return Err(aws_error(
+                    "CreateSecurityGroup",
+                    "InvalidGroup.Duplicate",
+                    format!("group {} exists", q.name),
+                ));
             }
             let group = SecurityGroup {
                 id: new_id(next, "sg"),
                 name: q.name.clone(),
                 vpc_id: q.vpc_id.clone(),
                 ingress: Vec::new(),
-                egress: vec![SgRule { protocol: "-1".into(), from_port: -1, to_port: -1, peer: SgPeer::Cidr("0.0.0.0/0".into()), description: None }],
+                egress: vec![SgRule {
+                    protocol: "-1".into(),
+                    from_port: -1,
+                    to_port: -1,
+                    peer: SgPeer::Cidr("0.0.0.0/0".into()),
+                    description: None,
+                }],
                 tags: q.tags.clone(),
             };
             r.index(&group.id, &q.tags);
@@ -478,10 +697,19 @@ impl Ec2Api for FakeEc2 {
 
     async fn authorize_rules(&self, group_id: &str, direction: Direction, rules: &[SgRule]) -> AwsResult<()> {
         self.with(|r, _| {
-            let g = r.security_groups.get_mut(group_id).ok_or_else(|| not_found("AuthorizeSecurityGroupIngress", "InvalidGroup.NotFound", group_id))?;
+            let g = r.security_groups.get_mut(group_id).ok_or_else(|| {
+                not_found("AuthorizeSecurityGroupIngress", "InvalidGroup.NotFound", group_id)
+            })?;
             let set = rule_set(g, direction);
-            if rules.iter().any(|n| set.iter().any(|o| o.identity() == n.identity())) {
-                return Err(aws_error("AuthorizeSecurityGroupIngress", "InvalidPermission.Duplicate", "the rule already exists"));
+            if rules
+                .iter()
+                .any(|n| set.iter().any(|o| o.identity() == n.identity()))
+            {
+                return Err(aws_error(
+                    "AuthorizeSecurityGroupIngress",
+                    "InvalidPermission.Duplicate",
+                    "the rule already exists",
+                ));
             }
             set.extend(rules.iter().cloned());
             Ok(())
@@ -490,7 +718,10 @@ impl Ec2Api for FakeEc2 {
 
     async fn revoke_rules(&self, group_id: &str, direction: Direction, rules: &[SgRule]) -> AwsResult<()> {
         self.with(|r, _| {
-            let g = r.security_groups.get_mut(group_id).ok_or_else(|| not_found("RevokeSecurityGroupIngress", "InvalidGroup.NotFound", group_id))?;
+            let g = r
+                .security_groups
+                .get_mut(group_id)
+                .ok_or_else(|| not_found("RevokeSecurityGroupIngress", "InvalidGroup.NotFound", group_id))?;
             rule_set(g, direction).retain(|o| !rules.iter().any(|n| n.identity() == o.identity()));
             Ok(())
         })
@@ -499,13 +730,27 @@ impl Ec2Api for FakeEc2 {
     async fn delete_security_group(&self, group_id: &str) -> AwsResult<()> {
         self.with(|r, _| {
             if !r.security_groups.contains_key(group_id) {
-                return Err(not_found("DeleteSecurityGroup", "InvalidGroup.NotFound", group_id));
+                return Err(not_found(
+                    "DeleteSecurityGroup",
+                    "InvalidGroup.NotFound",
+                    group_id,
+                ));
             }
             let peer = SgPeer::Group(group_id.to_owned());
-            let referenced = r.security_groups.values().any(|g| g.id != group_id && g.ingress.iter().chain(&g.egress).any(|x| x.peer == peer));
-            let in_use = r.enis.values().any(|(e, _)| e.security_group_ids.iter().any(|s| s == group_id));
+            let referenced = r
+                .security_groups
+                .values()
+                .any(|g| g.id != group_id && g.ingress.iter().chain(&g.egress).any(|x| x.peer == peer));
+            let in_use = r
+                .enis
+                .values()
+                .any(|(e, _)| e.security_group_ids.iter().any(|s| s == group_id));
             if referenced || in_use {
-                return Err(aws_error("DeleteSecurityGroup", "DependencyViolation", format!("resource {group_id} has a dependent object")));
+                return Err(aws_error(
+                    "DeleteSecurityGroup",
+                    "DependencyViolation",
+                    format!("resource {group_id} has a dependent object"),
+                ));
             }
             r.security_groups.remove(group_id);
             Ok(())
@@ -524,9 +769,19 @@ impl Ec2Api for FakeEc2 {
 
     async fn delete_network_interface(&self, eni_id: &str) -> AwsResult<()> {
         self.with(|r, _| {
-            let (eni, _) = r.enis.get(eni_id).ok_or_else(|| not_found("DeleteNetworkInterface", "InvalidNetworkInterfaceID.NotFound", eni_id))?;
+            let (eni, _) = r.enis.get(eni_id).ok_or_else(|| {
+                not_found(
+                    "DeleteNetworkInterface",
+                    "InvalidNetworkInterfaceID.NotFound",
+                    eni_id,
+                )
+            })?;
             if eni.status == "in-use" {
-                return Err(aws_error("DeleteNetworkInterface", "InvalidNetworkInterface.InUse", "the interface is attached"));
+                return Err(aws_error(
+                    "DeleteNetworkInterface",
+                    "InvalidNetworkInterface.InUse",
+                    "the interface is attached",
+                ));
             }
             r.enis.remove(eni_id);
             Ok(())

@@ -19,7 +19,10 @@ impl FakeEks {
     }
 
     fn arn(&self, kind: &str, path: &str) -> String {
-        format!("arn:aws:eks:{}:{}:{kind}/{path}", self.0.region, self.0.config.account)
+        format!(
+            "arn:aws:eks:{}:{}:{kind}/{path}",
+            self.0.region, self.0.config.account
+        )
     }
 }
 
@@ -28,9 +31,16 @@ fn cluster_not_found(op: &'static str, name: &str) -> crate::error::AwsError {
 }
 
 fn active<'a>(r: &'a mut RegionState, op: &'static str, name: &str) -> AwsResult<&'a mut StoredCluster> {
-    let c = r.clusters.get_mut(name).ok_or_else(|| cluster_not_found(op, name))?;
+    let c = r
+        .clusters
+        .get_mut(name)
+        .ok_or_else(|| cluster_not_found(op, name))?;
     if c.life.status != "ACTIVE" {
-        return Err(aws_error(op, "ResourceInUseException", format!("cluster {name} is {}", c.life.status)));
+        return Err(aws_error(
+            op,
+            "ResourceInUseException",
+            format!("cluster {name} is {}", c.life.status),
+        ));
     }
     Ok(c)
 }
@@ -40,7 +50,9 @@ impl EksApi for FakeEks {
     async fn describe_cluster(&self, name: &str) -> AwsResult<Option<Cluster>> {
         let settle = self.0.config.settle_after;
         self.with(|r, _| {
-            let Some(c) = r.clusters.get_mut(name) else { return Ok(None) };
+            let Some(c) = r.clusters.get_mut(name) else {
+                return Ok(None);
+            };
             if observe(&mut c.life, settle) && c.life.status == "GONE" {
                 r.clusters.remove(name);
                 return Ok(None);
@@ -58,7 +70,11 @@ impl EksApi for FakeEks {
                 if c.token == q.client_request_token {
                     return Ok(c.cluster.clone());
                 }
-                return Err(aws_error("CreateCluster", "ResourceInUseException", format!("Cluster already exists with name: {}", q.name)));
+                return Err(aws_error(
+                    "CreateCluster",
+                    "ResourceInUseException",
+                    format!("Cluster already exists with name: {}", q.name),
+                ));
             }
             let tags = q.tags.clone();
             let cluster = Cluster {
@@ -76,7 +92,12 @@ impl EksApi for FakeEks {
             };
             r.clusters.insert(
                 q.name.clone(),
-                StoredCluster { cluster: cluster.clone(), life: Lifecycle::new("CREATING"), nodegroups: Default::default(), token: q.client_request_token.clone() },
+                StoredCluster {
+                    cluster: cluster.clone(),
+                    life: Lifecycle::new("CREATING"),
+                    nodegroups: Default::default(),
+                    token: q.client_request_token.clone(),
+                },
             );
             Ok(cluster)
         })
@@ -86,7 +107,11 @@ impl EksApi for FakeEks {
         self.with(|r, n| {
             let c = active(r, "UpdateClusterConfig", name)?;
             match update {
-                ClusterConfigUpdate::EndpointAccess { public, private, public_access_cidrs } => {
+                ClusterConfigUpdate::EndpointAccess {
+                    public,
+                    private,
+                    public_access_cidrs,
+                } => {
                     c.cluster.vpc.endpoint_public_access = *public;
                     c.cluster.vpc.endpoint_private_access = *private;
                     c.cluster.vpc.public_access_cidrs = public_access_cidrs.clone();
@@ -101,19 +126,32 @@ impl EksApi for FakeEks {
     async fn update_cluster_version(&self, name: &str, version: &str) -> AwsResult<String> {
         self.with(|r, n| {
             let c = active(r, "UpdateClusterVersion", name)?;
-            let next = |v: &str| v.split_once('.').and_then(|(a, b)| Some((a.parse::<u32>().ok()?, b.parse::<u32>().ok()?)));
+            let next = |v: &str| {
+                v.split_once('.')
+                    .and_then(|(a, b)| Some((a.parse::<u32>().ok()?, b.parse::<u32>().ok()?)))
+            };
             match (next(&c.cluster.version), next(version)) {
                 (Some((a, b)), Some((x, y))) if a == x && y == b + 1 => {}
                 _ => {
                     return Err(aws_error(
                         "UpdateClusterVersion",
                         "InvalidParameterException",
-                        format!("unsupported Kubernetes version update from {} to {version}", c.cluster.version),
+                        format!(
+                            "unsupported Kubernetes version update from {} to {version}",
+                            c.cluster.version
+                        ),
                     ));
                 }
             }
-            if c.nodegroups.values().any(|(ng, _)| ng.version != c.cluster.version) {
-                return Err(aws_error("UpdateClusterVersion", "InvalidRequestException", "node groups must run the cluster's version first"));
+            if c.nodegroups
+                .values()
+                .any(|(ng, _)| ng.version != c.cluster.version)
+            {
+                return Err(aws_error(
+                    "UpdateClusterVersion",
+                    "InvalidRequestException",
+                    "node groups must run the cluster's version first",
+                ));
             }
             c.cluster.version = version.to_owned();
             c.life = Lifecycle::new("UPDATING");
@@ -141,9 +179,16 @@ impl EksApi for FakeEks {
 
     async fn delete_cluster(&self, name: &str) -> AwsResult<()> {
         self.with(|r, _| {
-            let c = r.clusters.get_mut(name).ok_or_else(|| cluster_not_found("DeleteCluster", name))?;
+            let c = r
+                .clusters
+                .get_mut(name)
+                .ok_or_else(|| cluster_not_found("DeleteCluster", name))?;
             if !c.nodegroups.is_empty() {
-                return Err(aws_error("DeleteCluster", "ResourceInUseException", "Cluster has nodegroups attached"));
+                return Err(aws_error(
+                    "DeleteCluster",
+                    "ResourceInUseException",
+                    "Cluster has nodegroups attached",
+                ));
             }
             c.life = Lifecycle::new("DELETING");
             c.cluster.status = "DELETING".into();
@@ -153,7 +198,10 @@ impl EksApi for FakeEks {
 
     async fn list_nodegroups(&self, cluster: &str) -> AwsResult<Vec<String>> {
         self.with(|r, _| {
-            let c = r.clusters.get(cluster).ok_or_else(|| cluster_not_found("ListNodegroups", cluster))?;
+            let c = r
+                .clusters
+                .get(cluster)
+                .ok_or_else(|| cluster_not_found("ListNodegroups", cluster))?;
             Ok(c.nodegroups.keys().cloned().collect())
         })
     }
@@ -161,8 +209,12 @@ impl EksApi for FakeEks {
     async fn describe_nodegroup(&self, cluster: &str, name: &str) -> AwsResult<Option<Nodegroup>> {
         let settle = self.0.config.settle_after;
         self.with(|r, _| {
-            let Some(c) = r.clusters.get_mut(cluster) else { return Ok(None) };
-            let Some((ng, life)) = c.nodegroups.get_mut(name) else { return Ok(None) };
+            let Some(c) = r.clusters.get_mut(cluster) else {
+                return Ok(None);
+            };
+            let Some((ng, life)) = c.nodegroups.get_mut(name) else {
+                return Ok(None);
+            };
             if observe(life, settle) && life.status == "GONE" {
                 c.nodegroups.remove(name);
                 return Ok(None);
@@ -177,7 +229,11 @@ impl EksApi for FakeEks {
         self.with(|r, _| {
             let c = active(r, "CreateNodegroup", &q.cluster)?;
             if let Some((ng, _)) = c.nodegroups.get(&q.name) {
-                return Err(aws_error("CreateNodegroup", "ResourceInUseException", format!("NodeGroup already exists with name {}", ng.name)));
+                return Err(aws_error(
+                    "CreateNodegroup",
+                    "ResourceInUseException",
+                    format!("NodeGroup already exists with name {}", ng.name),
+                ));
             }
             let ng = Nodegroup {
                 name: q.name.clone(),
@@ -192,21 +248,41 @@ impl EksApi for FakeEks {
                 tags: q.tags.clone(),
                 health_issues: Vec::new(),
             };
-            c.nodegroups.insert(q.name.clone(), (ng.clone(), Lifecycle::new("CREATING")));
+            c.nodegroups
+                .insert(q.name.clone(), (ng.clone(), Lifecycle::new("CREATING")));
             Ok(ng)
         })
     }
 
-    async fn update_nodegroup_config(&self, cluster: &str, name: &str, u: &NodegroupConfigUpdate) -> AwsResult<String> {
+    async fn update_nodegroup_config(
+        &self,
+        cluster: &str,
+        name: &str,
+        u: &NodegroupConfigUpdate,
+    ) -> AwsResult<String> {
         self.with(|r, n| {
-            let c = r.clusters.get_mut(cluster).ok_or_else(|| cluster_not_found("UpdateNodegroupConfig", cluster))?;
-            let (ng, life) = c.nodegroups.get_mut(name).ok_or_else(|| not_found("UpdateNodegroupConfig", "ResourceNotFoundException", name))?;
+            let c = r
+                .clusters
+                .get_mut(cluster)
+                .ok_or_else(|| cluster_not_found("UpdateNodegroupConfig", cluster))?;
+            let (ng, life) = c
+                .nodegroups
+                .get_mut(name)
+                .ok_or_else(|| not_found("UpdateNodegroupConfig", "ResourceNotFoundException", name))?;
             if life.status != "ACTIVE" {
-                return Err(aws_error("UpdateNodegroupConfig", "ResourceInUseException", format!("node group {name} is {}", life.status)));
+                return Err(aws_error(
+                    "UpdateNodegroupConfig",
+                    "ResourceInUseException",
+                    format!("node group {name} is {}", life.status),
+                ));
             }
             if let Some(s) = u.scaling {
                 if s.min > s.desired || s.desired > s.max {
-                    return Err(aws_error("UpdateNodegroupConfig", "InvalidParameterException", "desired size must be within min and max"));
+                    return Err(aws_error(
+                        "UpdateNodegroupConfig",
+                        "InvalidParameterException",
+                        "desired size must be within min and max",
+                    ));
                 }
                 ng.scaling = s;
             }
@@ -224,11 +300,21 @@ impl EksApi for FakeEks {
 
     async fn update_nodegroup_version(&self, cluster: &str, name: &str, version: &str) -> AwsResult<String> {
         self.with(|r, n| {
-            let c = r.clusters.get_mut(cluster).ok_or_else(|| cluster_not_found("UpdateNodegroupVersion", cluster))?;
+            let c = r
+                .clusters
+                .get_mut(cluster)
+                .ok_or_else(|| cluster_not_found("UpdateNodegroupVersion", cluster))?;
             if version != c.cluster.version {
-                return Err(aws_error("UpdateNodegroupVersion", "InvalidParameterException", "node groups follow the cluster's version"));
+                return Err(aws_error(
+                    "UpdateNodegroupVersion",
+                    "InvalidParameterException",
+                    "node groups follow the cluster's version",
+                ));
             }
-            let (ng, life) = c.nodegroups.get_mut(name).ok_or_else(|| not_found("UpdateNodegroupVersion", "ResourceNotFoundException", name))?;
+            let (ng, life) = c
+                .nodegroups
+                .get_mut(name)
+                .ok_or_else(|| not_found("UpdateNodegroupVersion", "ResourceNotFoundException", name))?;
             ng.version = version.to_owned();
             *life = Lifecycle::new("UPDATING");
             Ok(format!("update-{n}"))
@@ -237,8 +323,14 @@ impl EksApi for FakeEks {
 
     async fn delete_nodegroup(&self, cluster: &str, name: &str) -> AwsResult<()> {
         self.with(|r, _| {
-            let c = r.clusters.get_mut(cluster).ok_or_else(|| cluster_not_found("DeleteNodegroup", cluster))?;
-            let (ng, life) = c.nodegroups.get_mut(name).ok_or_else(|| not_found("DeleteNodegroup", "ResourceNotFoundException", name))?;
+            let c = r
+                .clusters
+                .get_mut(cluster)
+                .ok_or_else(|| cluster_not_found("DeleteNodegroup", cluster))?;
+            let (ng, life) = c
+                .nodegroups
+                .get_mut(name)
+                .ok_or_else(|| not_found("DeleteNodegroup", "ResourceNotFoundException", name))?;
             ng.status = "DELETING".into();
             *life = Lifecycle::new("DELETING");
             Ok(())

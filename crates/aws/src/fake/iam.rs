@@ -26,11 +26,20 @@ impl IamApi for FakeIam {
         self.with(|s| Ok(s.roles.get(name).map(|(r, _)| r.clone())))
     }
 
-    async fn create_role(&self, name: &str, trust_policy: &serde_json::Value, tags: &Tags) -> AwsResult<Role> {
+    async fn create_role(
+        &self,
+        name: &str,
+        trust_policy: &serde_json::Value,
+        tags: &Tags,
+    ) -> AwsResult<Role> {
         let account = self.0.config.account.clone();
         self.with(|s| {
             if s.roles.contains_key(name) {
-                return Err(aws_error("CreateRole", "EntityAlreadyExists", format!("Role with name {name} already exists.")));
+                return Err(aws_error(
+                    "CreateRole",
+                    "EntityAlreadyExists",
+                    format!("Role with name {name} already exists."),
+                ));
             }
             let role = Role {
                 name: name.to_owned(),
@@ -38,14 +47,18 @@ impl IamApi for FakeIam {
                 trust_policy: trust_policy.clone(),
                 tags: tags.clone(),
             };
-            s.roles.insert(name.to_owned(), (role.clone(), Default::default()));
+            s.roles
+                .insert(name.to_owned(), (role.clone(), Default::default()));
             Ok(role)
         })
     }
 
     async fn update_assume_role_policy(&self, name: &str, trust_policy: &serde_json::Value) -> AwsResult<()> {
         self.with(|s| {
-            let (role, _) = s.roles.get_mut(name).ok_or_else(|| no_role("UpdateAssumeRolePolicy", name))?;
+            let (role, _) = s
+                .roles
+                .get_mut(name)
+                .ok_or_else(|| no_role("UpdateAssumeRolePolicy", name))?;
             role.trust_policy = trust_policy.clone();
             Ok(())
         })
@@ -61,14 +74,20 @@ impl IamApi for FakeIam {
 
     async fn list_attached_role_policies(&self, name: &str) -> AwsResult<Vec<String>> {
         self.with(|s| {
-            let (_, attached) = s.roles.get(name).ok_or_else(|| no_role("ListAttachedRolePolicies", name))?;
+            let (_, attached) = s
+                .roles
+                .get(name)
+                .ok_or_else(|| no_role("ListAttachedRolePolicies", name))?;
             Ok(attached.iter().cloned().collect())
         })
     }
 
     async fn attach_role_policy(&self, name: &str, policy_arn: &str) -> AwsResult<()> {
         self.with(|s| {
-            let (_, attached) = s.roles.get_mut(name).ok_or_else(|| no_role("AttachRolePolicy", name))?;
+            let (_, attached) = s
+                .roles
+                .get_mut(name)
+                .ok_or_else(|| no_role("AttachRolePolicy", name))?;
             attached.insert(policy_arn.to_owned());
             Ok(())
         })
@@ -76,7 +95,10 @@ impl IamApi for FakeIam {
 
     async fn detach_role_policy(&self, name: &str, policy_arn: &str) -> AwsResult<()> {
         self.with(|s| {
-            let (_, attached) = s.roles.get_mut(name).ok_or_else(|| no_role("DetachRolePolicy", name))?;
+            let (_, attached) = s
+                .roles
+                .get_mut(name)
+                .ok_or_else(|| no_role("DetachRolePolicy", name))?;
             if !attached.remove(policy_arn) {
                 return Err(not_found("DetachRolePolicy", "NoSuchEntity", policy_arn));
             }
@@ -88,7 +110,11 @@ impl IamApi for FakeIam {
         self.with(|s| {
             let (_, attached) = s.roles.get(name).ok_or_else(|| no_role("DeleteRole", name))?;
             if !attached.is_empty() {
-                return Err(aws_error("DeleteRole", "DeleteConflict", "Cannot delete entity, must detach all policies first."));
+                return Err(aws_error(
+                    "DeleteRole",
+                    "DeleteConflict",
+                    "Cannot delete entity, must detach all policies first.",
+                ));
             }
             s.roles.remove(name);
             Ok(())
@@ -109,16 +135,31 @@ impl IamApi for FakeIam {
             let url = q.url.trim_start_matches("https://").to_owned();
             let arn = format!("arn:aws:iam::{account}:oidc-provider/{url}");
             if s.oidc.contains_key(&arn) {
-                return Err(aws_error("CreateOpenIDConnectProvider", "EntityAlreadyExists", format!("Provider with url {} already exists.", q.url)));
+                return Err(aws_error(
+                    "CreateOpenIDConnectProvider",
+                    "EntityAlreadyExists",
+                    format!("Provider with url {} already exists.", q.url),
+                ));
             }
-            s.oidc.insert(arn.clone(), OidcProvider { arn: arn.clone(), url, client_ids: q.client_ids.clone(), tags: q.tags.clone() });
+            s.oidc.insert(
+                arn.clone(),
+                OidcProvider {
+                    arn: arn.clone(),
+                    url,
+                    client_ids: q.client_ids.clone(),
+                    tags: q.tags.clone(),
+                },
+            );
             Ok(arn)
         })
     }
 
     async fn add_oidc_client_id(&self, arn: &str, client_id: &str) -> AwsResult<()> {
         self.with(|s| {
-            let p = s.oidc.get_mut(arn).ok_or_else(|| not_found("AddClientIDToOpenIDConnectProvider", "NoSuchEntity", arn))?;
+            let p = s
+                .oidc
+                .get_mut(arn)
+                .ok_or_else(|| not_found("AddClientIDToOpenIDConnectProvider", "NoSuchEntity", arn))?;
             if !p.client_ids.iter().any(|c| c == client_id) {
                 p.client_ids.push(client_id.to_owned());
             }
@@ -128,7 +169,10 @@ impl IamApi for FakeIam {
 
     async fn tag_oidc_provider(&self, arn: &str, tags: &Tags) -> AwsResult<()> {
         self.with(|s| {
-            let p = s.oidc.get_mut(arn).ok_or_else(|| not_found("TagOpenIDConnectProvider", "NoSuchEntity", arn))?;
+            let p = s
+                .oidc
+                .get_mut(arn)
+                .ok_or_else(|| not_found("TagOpenIDConnectProvider", "NoSuchEntity", arn))?;
             p.tags.extend(tags.clone());
             Ok(())
         })
@@ -136,7 +180,9 @@ impl IamApi for FakeIam {
 
     async fn delete_oidc_provider(&self, arn: &str) -> AwsResult<()> {
         self.with(|s| {
-            s.oidc.remove(arn).ok_or_else(|| not_found("DeleteOpenIDConnectProvider", "NoSuchEntity", arn))?;
+            s.oidc
+                .remove(arn)
+                .ok_or_else(|| not_found("DeleteOpenIDConnectProvider", "NoSuchEntity", arn))?;
             Ok(())
         })
     }

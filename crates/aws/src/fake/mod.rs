@@ -101,7 +101,11 @@ impl FakeAws {
 
 #[async_trait]
 impl ClientProvider for FakeAws {
-    async fn region_clients(&self, region: &RegionName, _credentials: Option<&CredentialsSpec>) -> AwsResult<RegionClients> {
+    async fn region_clients(
+        &self,
+        region: &RegionName,
+        _credentials: Option<&CredentialsSpec>,
+    ) -> AwsResult<RegionClients> {
         Ok(instrument_clients(self.raw_clients(region), &self.instrument))
     }
 }

@@ -55,7 +55,10 @@ impl RegionState {
     /// Indexes a resource's owner tag.
     pub(crate) fn index(&mut self, id: &str, tags: &Tags) {
         if let Some(uid) = tags.get(OWNER_UID) {
-            self.by_owner.entry(uid.clone()).or_default().insert(id.to_owned());
+            self.by_owner
+                .entry(uid.clone())
+                .or_default()
+                .insert(id.to_owned());
         }
     }
 
@@ -74,7 +77,14 @@ impl RegionState {
     }
 
     /// Adds a network interface (what a load balancer would leave), for tests.
-    pub fn add_network_interface(&mut self, id: &str, vpc_id: &str, subnet_id: &str, status: &str, description: &str) {
+    pub fn add_network_interface(
+        &mut self,
+        id: &str,
+        vpc_id: &str,
+        subnet_id: &str,
+        status: &str,
+        description: &str,
+    ) {
         self.enis.insert(
             id.to_owned(),
             (
@@ -92,7 +102,11 @@ impl RegionState {
 
     /// Sets a node group's sizes out of band (a person or an autoscaler).
     pub fn scale_nodegroup(&mut self, cluster: &str, name: &str, scaling: Scaling) -> bool {
-        match self.clusters.get_mut(cluster).and_then(|c| c.nodegroups.get_mut(name)) {
+        match self
+            .clusters
+            .get_mut(cluster)
+            .and_then(|c| c.nodegroups.get_mut(name))
+        {
             Some((ng, _)) => {
                 ng.scaling = scaling;
                 true

@@ -102,10 +102,17 @@ impl Ec2Api for SdkEc2 {
             .send()
             .await
             .map_err(sdk_err("CreateVpc"))?;
-        out.vpc().map(conv::vpc).ok_or_else(|| missing("CreateVpc", "VPC"))
+        out.vpc()
+            .map(conv::vpc)
+            .ok_or_else(|| missing("CreateVpc", "VPC"))
     }
 
-    async fn modify_vpc_attribute(&self, vpc_id: &str, attribute: VpcAttribute, value: bool) -> AwsResult<()> {
+    async fn modify_vpc_attribute(
+        &self,
+        vpc_id: &str,
+        attribute: VpcAttribute,
+        value: bool,
+    ) -> AwsResult<()> {
         let request = self.client.modify_vpc_attribute().vpc_id(vpc_id);
         let request = match attribute {
             VpcAttribute::DnsSupport => request.enable_dns_support(bool_attr(value)),
@@ -183,7 +190,11 @@ impl Ec2Api for SdkEc2 {
             .send()
             .await
             .map_err(sdk_err("DescribeInternetGateways"))?;
-        Ok(out.internet_gateways().iter().map(conv::internet_gateway).collect())
+        Ok(out
+            .internet_gateways()
+            .iter()
+            .map(conv::internet_gateway)
+            .collect())
     }
 
     async fn create_internet_gateway(&self, tags: &Tags) -> AwsResult<InternetGateway> {
@@ -425,7 +436,12 @@ impl Ec2Api for SdkEc2 {
         Ok(())
     }
 
-    async fn replace_route(&self, table_id: &str, destination: &str, target: &RouteTargetId) -> AwsResult<()> {
+    async fn replace_route(
+        &self,
+        table_id: &str,
+        destination: &str,
+        target: &RouteTargetId,
+    ) -> AwsResult<()> {
         let request = self
             .client
             .replace_route()
@@ -579,7 +595,11 @@ impl Ec2Api for SdkEc2 {
             .send()
             .await
             .map_err(sdk_err("DescribeNetworkInterfaces"))?;
-        Ok(out.network_interfaces().iter().map(conv::network_interface).collect())
+        Ok(out
+            .network_interfaces()
+            .iter()
+            .map(conv::network_interface)
+            .collect())
     }
 
     async fn delete_network_interface(&self, eni_id: &str) -> AwsResult<()> {

@@ -209,7 +209,9 @@ impl EksApi for SdkEks {
             ClusterConfigUpdate::Logging { enable, disable } => {
                 let setup = |types: &Vec<String>, enabled: bool| {
                     sdk::LogSetup::builder()
-                        .set_types(Some(types.iter().map(|t| sdk::LogType::from(t.as_str())).collect()))
+                        .set_types(Some(
+                            types.iter().map(|t| sdk::LogType::from(t.as_str())).collect(),
+                        ))
                         .enabled(enabled)
                         .build()
                 };
@@ -365,7 +367,9 @@ impl EksApi for SdkEks {
                             .map(|(k, v)| (k.clone(), v.clone()))
                             .collect()
                     }))
-                    .set_remove_labels((!update.remove_labels.is_empty()).then(|| update.remove_labels.clone()))
+                    .set_remove_labels(
+                        (!update.remove_labels.is_empty()).then(|| update.remove_labels.clone()),
+                    )
                     .build(),
             );
         }
@@ -373,7 +377,8 @@ impl EksApi for SdkEks {
             request = request.taints(
                 sdk::UpdateTaintsPayload::builder()
                     .set_add_or_update_taints(
-                        (!update.add_taints.is_empty()).then(|| update.add_taints.iter().map(taint).collect()),
+                        (!update.add_taints.is_empty())
+                            .then(|| update.add_taints.iter().map(taint).collect()),
                     )
                     .set_remove_taints(
                         (!update.remove_taints.is_empty())

@@ -24,11 +24,9 @@ impl SdkIam {
 fn iam_tags(operation: &'static str, tags: &Tags) -> AwsResult<Vec<Tag>> {
     tags.iter()
         .map(|(k, v)| {
-            Tag::builder()
-                .key(k)
-                .value(v)
-                .build()
-                .map_err(|e| AwsError::InvalidRequest(ErrorDetail::new(operation, "InvalidTag", e.to_string())))
+            Tag::builder().key(k).value(v).build().map_err(|e| {
+                AwsError::InvalidRequest(ErrorDetail::new(operation, "InvalidTag", e.to_string()))
+            })
         })
         .collect()
 }
@@ -47,16 +45,14 @@ pub(crate) fn percent_decode(text: &str) -> String {
     while i < bytes.len() {
         let hex = |b: u8| (b as char).to_digit(16);
         match bytes[i] {
-            b'%' if i + 2 < bytes.len() => {
-                match (hex(bytes[i + 1]), hex(bytes[i + 2])) {
-                    (Some(h), Some(l)) => {
-                        out.push((h * 16 + l) as u8);
-                        i += 3;
-                        continue;
-                    }
-                    _ => out.push(b'%'),
+            b'%' if i + 2 < bytes.len() => match (hex(bytes[i + 1]), hex(bytes[i + 2])) {
+                (Some(h), Some(l)) => {
+                    out.push((h * 16 + l) as u8);
+                    i += 3;
+                    continue;
                 }
-            }
+                _ => out.push(b'%'),
+            },
             b'+' => out.push(b' '),
             b => out.push(b),
         }
@@ -95,7 +91,12 @@ impl IamApi for SdkIam {
         }))
     }
 
-    async fn create_role(&self, name: &str, trust_policy: &serde_json::Value, tags: &Tags) -> AwsResult<Role> {
+    async fn create_role(
+        &self,
+        name: &str,
+        trust_policy: &serde_json::Value,
+        tags: &Tags,
+    ) -> AwsResult<Role> {
         let out = self
             .client
             .create_role()
@@ -106,7 +107,11 @@ impl IamApi for SdkIam {
             .await
             .map_err(sdk_err("CreateRole"))?;
         let role = out.role().ok_or_else(|| {
-            AwsError::Server(ErrorDetail::new("CreateRole", "IncompleteResponse", "the response has no role"))
+            AwsError::Server(ErrorDetail::new(
+                "CreateRole",
+                "IncompleteResponse",
+                "the response has no role",
+            ))
         })?;
         Ok(Role {
             name: role.role_name().to_owned(),
@@ -270,7 +275,10 @@ mod tests {
     #[test]
     fn url_encoded_policies_decode() {
         let encoded = "%7B%22Version%22%3A%222012-10-17%22%7D";
-        assert_eq!(decode_policy(Some(encoded)), serde_json::json!({"Version": "2012-10-17"}));
+        assert_eq!(
+            decode_policy(Some(encoded)),
+            serde_json::json!({"Version": "2012-10-17"})
+        );
         assert_eq!(decode_policy(Some("{\"a\":1}")), serde_json::json!({"a": 1}));
         assert_eq!(percent_decode("100%"), "100%");
     }

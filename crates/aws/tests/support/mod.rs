@@ -85,7 +85,12 @@ pub async fn converge(
 
 /// Plain (uninstrumented) clients of a region on moto, for checking through the AWS API.
 pub async fn plain_clients(server: &MotoServer, name: &str) -> RegionClients {
-    server.provider().await.region_clients(&region(name), None).await.unwrap()
+    server
+        .provider()
+        .await
+        .region_clients(&region(name), None)
+        .await
+        .unwrap()
 }
 
 /// How many of each resource carry the owner-uid tag.
@@ -134,7 +139,12 @@ pub async fn inventory(clients: &RegionClients, uid: &str, cluster_id: &str) -> 
     };
     let mut roles = 0;
     for prefix in ["eks-cluster", "eks-worker"] {
-        if let Some(role) = clients.iam.get_role(&format!("{prefix}-{cluster_id}")).await.unwrap() {
+        if let Some(role) = clients
+            .iam
+            .get_role(&format!("{prefix}-{cluster_id}"))
+            .await
+            .unwrap()
+        {
             roles += usize::from(role.tags.get(tags::OWNER_UID).map(String::as_str) == Some(uid));
         }
     }

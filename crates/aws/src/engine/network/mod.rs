@@ -180,7 +180,10 @@ async fn ensure_internet_gateway(pass: &mut Pass<'_>, view: &NetworkView, vpc_id
     };
     if !attached {
         ec2.attach_internet_gateway(&id, vpc_id).await?;
-        pass.did(Verb::Updated, format!("attached internet gateway {id} to {vpc_id}"));
+        pass.did(
+            Verb::Updated,
+            format!("attached internet gateway {id} to {vpc_id}"),
+        );
     }
     pass.ids.internet_gateway_id = Some(id);
     Ok(())

@@ -31,15 +31,13 @@ pub(super) async fn ensure(pass: &mut Pass<'_>, view: &NetworkView) -> AwsResult
                 eip
             }
         };
-        pass.ids.eips.insert(planned.key.clone(), eip.allocation_id.clone());
+        pass.ids
+            .eips
+            .insert(planned.key.clone(), eip.allocation_id.clone());
 
         let wanted = component(&planned.tags);
         let same_key = |n: &&NatGateway| component(&n.tags) == wanted;
-        let live = view
-            .nat_gateways
-            .iter()
-            .filter(same_key)
-            .find(|n| n.is_live());
+        let live = view.nat_gateways.iter().filter(same_key).find(|n| n.is_live());
         let nat_id = match live {
             Some(nat) => {
                 repair_tags(pass, &nat.id, &nat.tags, &planned.tags).await?;
@@ -58,7 +56,10 @@ pub(super) async fn ensure(pass: &mut Pass<'_>, view: &NetworkView) -> AwsResult
                     ec2.disassociate_address(association).await?;
                     pass.did(
                         Verb::Updated,
-                        format!("disassociated elastic IP {} from a deleted NAT gateway", eip.allocation_id),
+                        format!(
+                            "disassociated elastic IP {} from a deleted NAT gateway",
+                            eip.allocation_id
+                        ),
                     );
                 }
                 let previous = view.nat_gateways.iter().filter(same_key).count();
@@ -66,11 +67,20 @@ pub(super) async fn ensure(pass: &mut Pass<'_>, view: &NetworkView) -> AwsResult
                     .create_nat_gateway(&CreateNatGateway {
                         subnet_id,
                         allocation_id: eip.allocation_id.clone(),
-                        client_token: client_token(&pass.plan.owner.uid, &planned.key, &eip.allocation_id, previous),
+                        client_token: client_token(
+                            &pass.plan.owner.uid,
+                            &planned.key,
+                            &eip.allocation_id,
+                            previous,
+                        ),
                         tags: planned.tags.clone(),
                     })
                     .await?;
-                let verb = if previous > 0 { Verb::Repaired } else { Verb::Created };
+                let verb = if previous > 0 {
+                    Verb::Repaired
+                } else {
+                    Verb::Created
+                };
                 pass.did(verb, format!("NAT gateway {} in {}", nat.id, planned.zone));
                 if nat.state == "pending" {
                     pass.waiting(format!("NAT gateway {} pending", nat.id));

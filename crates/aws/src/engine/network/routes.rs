@@ -17,18 +17,31 @@ pub(super) async fn ensure(pass: &mut Pass<'_>, view: &NetworkView, vpc_id: &str
             }
             None => {
                 let table = ec2.create_route_table(vpc_id, &planned.tags).await?;
-                pass.did(Verb::Created, format!("route table {} ({})", table.id, planned.key));
+                pass.did(
+                    Verb::Created,
+                    format!("route table {} ({})", table.id, planned.key),
+                );
                 (table, false)
             }
         };
         let fixed = if existed { Verb::Repaired } else { Verb::Created };
         for route in &planned.routes {
             let target = match &route.target {
-                RouteTarget::InternetGateway => pass.ids.internet_gateway_id.clone().map(RouteTargetId::Gateway),
-                RouteTarget::NatGateway { key } => pass.ids.nat_gateways.get(key).cloned().map(RouteTargetId::NatGateway),
+                RouteTarget::InternetGateway => {
+                    pass.ids.internet_gateway_id.clone().map(RouteTargetId::Gateway)
+                }
+                RouteTarget::NatGateway { key } => pass
+                    .ids
+                    .nat_gateways
+                    .get(key)
+                    .cloned()
+                    .map(RouteTargetId::NatGateway),
             };
             let Some(target) = target else {
-                pass.waiting(format!("route {} of {} waits for its target", route.destination, planned.key));
+                pass.waiting(format!(
+                    "route {} of {} waits for its target",
+                    route.destination, planned.key
+                ));
                 continue;
             };
             let destination = route.destination.to_string();
@@ -57,13 +70,13 @@ pub(super) async fn ensure(pass: &mut Pass<'_>, view: &NetworkView, vpc_id: &str
                 pass.did(fixed, format!("association of {subnet_id} with {}", table.id));
             }
         }
-        if planned.propagate_vpn_gateway && pass.ctx.options.vgw_route_propagation {
-            if let Some(vgw) = pass.ids.vpn_gateway_id.clone() {
-                if !table.propagating_vgws.contains(&vgw) {
-                    ec2.enable_vgw_route_propagation(&table.id, &vgw).await?;
-                    pass.did(fixed, format!("propagation of {vgw} routes into {}", table.id));
-                }
-            }
+        if planned.propagate_vpn_gateway
+            && pass.ctx.options.vgw_route_propagation
+            && let Some(vgw) = pass.ids.vpn_gateway_id.clone()
+            && !table.propagating_vgws.contains(&vgw)
+        {
+            ec2.enable_vgw_route_propagation(&table.id, &vgw).await?;
+            pass.did(fixed, format!("propagation of {vgw} routes into {}", table.id));
         }
         pass.ids.route_tables.insert(planned.key.clone(), table.id);
     }

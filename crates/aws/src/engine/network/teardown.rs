@@ -96,7 +96,10 @@ pub(crate) async fn leftover_interfaces(tp: &mut TeardownPass<'_>, vpc_id: &str)
     for eni in ec2.describe_network_interfaces(&[Filter::vpc(vpc_id)]).await? {
         if eni.status == "available" {
             match ec2.delete_network_interface(&eni.id).await {
-                Ok(()) => tp.did(Verb::Deleted, format!("detached network interface {} left in the VPC", eni.id)),
+                Ok(()) => tp.did(
+                    Verb::Deleted,
+                    format!("detached network interface {} left in the VPC", eni.id),
+                ),
                 Err(e) if e.is_not_found() => {}
                 Err(e) => return Err(e),
             }
@@ -105,7 +108,11 @@ pub(crate) async fn leftover_interfaces(tp: &mut TeardownPass<'_>, vpc_id: &str)
             tp.blocking.push(format!(
                 "network interface {} ({}) in subnet {} is in use and blocks deleting VPC {vpc_id}",
                 eni.id,
-                if eni.description.is_empty() { "no description" } else { &eni.description },
+                if eni.description.is_empty() {
+                    "no description"
+                } else {
+                    &eni.description
+                },
                 eni.subnet_id
             ));
         }
@@ -122,7 +129,8 @@ pub(crate) async fn subnets(tp: &mut TeardownPass<'_>, view: &NetworkView) -> Aw
             Err(e) if e.is_not_found() => {}
             Err(AwsError::DependencyViolation(_)) => {
                 done = false;
-                tp.blocking.push(format!("subnet {} still has dependants", subnet.id));
+                tp.blocking
+                    .push(format!("subnet {} still has dependants", subnet.id));
             }
             Err(e) => return Err(e),
         }
