@@ -19,6 +19,15 @@ pub enum Error {
         /// The message.
         message: String,
     },
+    /// Teardown is still under way. Not a failure: kube's finalizer helper removes the finalizer when cleanup
+    /// returns `Ok`, so an unfinished cleanup reports this and is looked at again after `after`.
+    #[error("teardown in progress: {remaining}")]
+    TeardownInProgress {
+        /// What is left.
+        remaining: String,
+        /// When to look again.
+        after: std::time::Duration,
+    },
     /// The object lacks a field the API server always sets (name, namespace, uid).
     #[error("object has no {0}")]
     MissingField(&'static str),
@@ -43,6 +52,7 @@ impl Error {
                 _ => "FinalizerError".to_owned(),
             },
             Self::Region { reason, .. } => reason.clone(),
+            Self::TeardownInProgress { .. } => "TeardownInProgress".to_owned(),
             Self::MissingField(_) => "MissingField".to_owned(),
             Self::Render { .. } => "RenderFailed".to_owned(),
         }

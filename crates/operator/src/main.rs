@@ -13,6 +13,8 @@ use clap::Parser;
 
 fn main() -> ExitCode {
     let cli = cli::Cli::parse();
+    // The AWS SDK and kube both link rustls with different crypto back ends; pick one for the process.
+    let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
     logging::init(&cli.log);
     match commands::run(cli.command) {
         Ok(code) => code,

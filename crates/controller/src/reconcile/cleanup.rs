@@ -19,8 +19,8 @@ use crate::error::{Error, Result};
 use crate::infra::TeardownRequest;
 use crate::status;
 
-/// Tears the object's regions down; returns `await_change` (which lets the finalizer go) only when every
-/// region is gone.
+/// Tears the object's regions down; returns `Ok` (which lets the finalizer go) only when every region is
+/// gone, and [`Error::TeardownInProgress`] while work remains.
 pub(super) async fn cleanup(object: &DynamicObject, ctx: &Context) -> Result<Action> {
     let uid = object.uid().ok_or(Error::MissingField("metadata.uid"))?;
     let previous = previous_status(object);
@@ -118,5 +118,14 @@ pub(super) async fn cleanup(object: &DynamicObject, ctx: &Context) -> Result<Act
         .filter_map(|o| o.requeue_after)
         .min()
         .unwrap_or(ctx.timing.progress_period);
-    Ok(Action::requeue(soonest.min(ctx.timing.progress_period)))
+    let left: Vec<String> = outcomes
+        .iter()
+        .filter(|o| !o.gone)
+        .map(|o| o.status.region.clone())
+        .collect();
+    // Returning Ok would let the finalizer go; the teardown is not finished yet.
+    Err(Error::TeardownInProgress {
+        remaining: left.join(", "),
+        after: soonest.min(ctx.timing.progress_period),
+    })
 }

@@ -45,6 +45,12 @@ pub async fn reconcile(object: Arc<DynamicObject>, ctx: Arc<Context>) -> Result<
 
 /// Decides when to retry after a failed reconcile: exponential backoff per object, capped, never a hot loop.
 pub fn error_policy(object: Arc<DynamicObject>, error: &Error, ctx: Arc<Context>) -> Action {
+    if let Error::Finalizer(inner) = error
+        && let kube::runtime::finalizer::Error::CleanupFailed(Error::TeardownInProgress { after, .. }) =
+            inner.as_ref()
+    {
+        return Action::requeue(*after);
+    }
     let reason = error.reason();
     ctx.metrics.failed(&reason);
     let uid = object.meta().uid.clone().unwrap_or_default();

@@ -1,0 +1,165 @@
+//! `Status` failures as the real server writes them, so kubectl and kube-rs print and classify them the same.
+
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde_json::{Value, json};
+
+use crate::resources::ResourceDef;
+use crate::schema::Cause;
+
+/// A failed request.
+#[derive(Debug)]
+pub struct ApiError {
+    code: u16,
+    reason: &'static str,
+    message: String,
+    details: Value,
+}
+
+impl ApiError {
+    fn new(code: u16, reason: &'static str, message: String, details: Value) -> Self {
+        Self {
+            code,
+            reason,
+            message,
+            details,
+        }
+    }
+
+    fn details(def: &ResourceDef, name: &str) -> Value {
+        json!({"name": name, "group": def.group, "kind": def.plural})
+    }
+
+    /// 404 NotFound.
+    pub fn not_found(def: &ResourceDef, name: &str) -> Self {
+        Self::new(
+            404,
+            "NotFound",
+            format!("{} \"{name}\" not found", def.qualified()),
+            Self::details(def, name),
+        )
+    }
+
+    /// 404 for a path that serves nothing.
+    pub fn no_route(path: &str) -> Self {
+        Self::new(
+            404,
+            "NotFound",
+            format!("the server could not find the requested resource ({path})"),
+            json!({}),
+        )
+    }
+
+    /// 409 AlreadyExists.
+    pub fn already_exists(def: &ResourceDef, name: &str) -> Self {
+        Self::new(
+            409,
+            "AlreadyExists",
+            format!("{} \"{name}\" already exists", def.qualified()),
+            Self::details(def, name),
+        )
+    }
+
+    /// 409 Conflict on a stale resourceVersion.
+    pub fn conflict(def: &ResourceDef, name: &str) -> Self {
+        Self::new(
+            409,
+            "Conflict",
+            format!(
+                "Operation cannot be fulfilled on {} \"{name}\": the object has been modified; please apply your changes to the latest version and try again",
+                def.qualified()
+            ),
+            Self::details(def, name),
+        )
+    }
+
+    /// 422 Invalid with causes.
+    pub fn invalid(def: &ResourceDef, name: &str, causes: &[Cause]) -> Self {
+        let parts: Vec<String> = causes
+            .iter()
+            .map(|c| format!("{}: {}", c.field, c.message))
+            .collect();
+        let message = if parts.len() == 1 {
+            format!("{}.{} \"{name}\" is invalid: {}", def.kind, def.group, parts[0])
+        } else {
+            format!(
+                "{}.{} \"{name}\" is invalid: [{}]",
+                def.kind,
+                def.group,
+                parts.join(", ")
+            )
+        };
+        let causes: Vec<Value> = causes
+            .iter()
+            .map(|c| json!({"reason": c.reason, "message": c.message, "field": c.field}))
+            .collect();
+        let mut details = Self::details(def, name);
+        details["kind"] = json!(def.kind);
+        details["causes"] = json!(causes);
+        Self::new(422, "Invalid", message, details)
+    }
+
+    /// 400 BadRequest.
+    pub fn bad_request(message: impl Into<String>) -> Self {
+        Self::new(400, "BadRequest", message.into(), json!({}))
+    }
+
+    /// 405 MethodNotAllowed.
+    pub fn method_not_allowed() -> Self {
+        Self::new(
+            405,
+            "MethodNotAllowed",
+            "the server does not allow this method on the requested resource".into(),
+            json!({}),
+        )
+    }
+
+    /// 410 Gone (`Expired`) for a watch from a version no longer kept.
+    pub fn gone(rv: u64) -> Self {
+        Self::new(
+            410,
+            "Expired",
+            format!("too old resource version: {rv}"),
+            json!({}),
+        )
+    }
+
+    /// An injected failure.
+    pub fn injected(code: u16) -> Self {
+        let reason = if code == 429 {
+            "TooManyRequests"
+        } else {
+            "InternalError"
+        };
+        Self::new(
+            code,
+            reason,
+            format!("injected failure ({code})"),
+            json!({"retryAfterSeconds": 1}),
+        )
+    }
+
+    /// The Status object.
+    pub fn status(&self) -> Value {
+        json!({"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure",
+            "message": self.message, "reason": self.reason, "details": self.details, "code": self.code})
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let code = StatusCode::from_u16(self.code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let mut response = (
+            code,
+            [("content-type", "application/json")],
+            self.status().to_string(),
+        )
+            .into_response();
+        if self.code == 429 {
+            response
+                .headers_mut()
+                .insert("retry-after", axum::http::HeaderValue::from_static("1"));
+        }
+        response
+    }
+}

@@ -1,0 +1,151 @@
+//! The object store: every object as JSON, one resource version counter for the whole store (as etcd's),
+//! a bounded history of changes for watches that resume from a version, and a broadcast of live changes.
+
+use std::collections::{BTreeMap, VecDeque};
+
+use serde_json::Value;
+use tokio::sync::broadcast;
+
+/// How many changes are kept for watches that resume from a resource version.
+pub const HISTORY: usize = 20_000;
+
+/// A change to one object.
+#[derive(Clone, Debug)]
+pub struct Change {
+    /// The resource version of the change.
+    pub rv: u64,
+    /// Bucket of the object.
+    pub bucket: String,
+    /// `ADDED`, `MODIFIED`, `DELETED`.
+    pub kind: &'static str,
+    /// The object after the change (before, for deletions).
+    pub object: Value,
+}
+
+/// Key of an object inside a bucket.
+pub type Key = (String, String);
+
+/// The objects of every resource.
+pub struct Store {
+    objects: BTreeMap<String, BTreeMap<Key, Value>>,
+    rv: u64,
+    history: VecDeque<Change>,
+    live: broadcast::Sender<Change>,
+}
+
+impl Default for Store {
+    fn default() -> Self {
+        let (live, _) = broadcast::channel(65_536);
+        Self {
+            objects: BTreeMap::new(),
+            rv: 1,
+            history: VecDeque::new(),
+            live,
+        }
+    }
+}
+
+impl Store {
+    /// The current resource version.
+    pub fn rv(&self) -> u64 {
+        self.rv
+    }
+
+    /// The oldest version a watch can resume from.
+    pub fn oldest(&self) -> u64 {
+        self.history.front().map_or(self.rv, |c| c.rv.saturating_sub(1))
+    }
+
+    /// One object.
+    pub fn get(&self, bucket: &str, namespace: &str, name: &str) -> Option<&Value> {
+        self.objects
+            .get(bucket)?
+            .get(&(namespace.to_owned(), name.to_owned()))
+    }
+
+    /// The objects of a bucket, in a namespace or all.
+    pub fn list(&self, bucket: &str, namespace: Option<&str>) -> Vec<Value> {
+        self.objects
+            .get(bucket)
+            .map(|m| {
+                m.iter()
+                    .filter(|((ns, _), _)| namespace.is_none_or(|n| n == ns))
+                    .map(|(_, v)| v.clone())
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    /// Every bucket name with its objects (for garbage collection).
+    pub fn all(&self) -> impl Iterator<Item = (&String, &BTreeMap<Key, Value>)> {
+        self.objects.iter()
+    }
+
+    /// Stores an object under a new resource version and records the change. Returns the stored object.
+    pub fn put(
+        &mut self,
+        bucket: &str,
+        namespace: &str,
+        name: &str,
+        mut object: Value,
+        added: bool,
+    ) -> Value {
+        self.rv += 1;
+        object["metadata"]["resourceVersion"] = Value::String(self.rv.to_string());
+        self.objects
+            .entry(bucket.to_owned())
+            .or_default()
+            .insert((namespace.to_owned(), name.to_owned()), object.clone());
+        self.record(bucket, if added { "ADDED" } else { "MODIFIED" }, object.clone());
+        object
+    }
+
+    /// Removes an object and records the deletion.
+    pub fn remove(&mut self, bucket: &str, namespace: &str, name: &str) -> Option<Value> {
+        let mut object = self
+            .objects
+            .get_mut(bucket)?
+            .remove(&(namespace.to_owned(), name.to_owned()))?;
+        self.rv += 1;
+        object["metadata"]["resourceVersion"] = Value::String(self.rv.to_string());
+        self.record(bucket, "DELETED", object.clone());
+        Some(object)
+    }
+
+    fn record(&mut self, bucket: &str, kind: &'static str, object: Value) {
+        let change = Change {
+            rv: self.rv,
+            bucket: bucket.to_owned(),
+            kind,
+            object,
+        };
+        self.history.push_back(change.clone());
+        while self.history.len() > HISTORY {
+            self.history.pop_front();
+        }
+        let _ = self.live.send(change);
+    }
+
+    /// Changes after `rv` still in the history, and a receiver for later ones.
+    pub fn since(&self, rv: u64) -> (Vec<Change>, broadcast::Receiver<Change>) {
+        let past = self.history.iter().filter(|c| c.rv > rv).cloned().collect();
+        (past, self.live.subscribe())
+    }
+
+    /// A receiver of live changes.
+    pub fn subscribe(&self) -> broadcast::Receiver<Change> {
+        self.live.subscribe()
+    }
+
+    /// Drops every bucket matching `bucket` (a CRD was deleted).
+    pub fn drop_bucket(&mut self, bucket: &str) {
+        let names: Vec<Key> = self
+            .objects
+            .get(bucket)
+            .map(|m| m.keys().cloned().collect())
+            .unwrap_or_default();
+        for (ns, name) in names {
+            self.remove(bucket, &ns, &name);
+        }
+    }
+}
