@@ -104,6 +104,11 @@ impl ApiError {
         Self::new(400, "BadRequest", message.into(), json!({}))
     }
 
+    /// 415 for protobuf bodies: clients then fall back to JSON.
+    pub fn unsupported_media_type() -> Self {
+        Self::new(415, "UnsupportedMediaType", "the body of the request was in an unknown format - accepted media types include: application/json, application/yaml, application/apply-patch+yaml, application/merge-patch+json, application/json-patch+json, application/strategic-merge-patch+json".into(), json!({}))
+    }
+
     /// 405 MethodNotAllowed.
     pub fn method_not_allowed() -> Self {
         Self::new(

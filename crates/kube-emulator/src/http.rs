@@ -296,6 +296,9 @@ async fn route(
 }
 
 fn parse_body(body: &Bytes) -> Result<Value, ApiError> {
+    if body.starts_with(b"k8s\0") {
+        return Err(ApiError::unsupported_media_type());
+    }
     serde_json::from_slice(body)
         .or_else(|_| serde_saphyr::from_slice::<Value>(body))
         .map_err(|e| ApiError::bad_request(format!("the body of the request could not be decoded: {e}")))

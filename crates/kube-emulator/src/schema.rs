@@ -345,8 +345,8 @@ mod tests {
         assert_eq!(object["spec"]["free"]["any"][0], 1);
         assert_eq!(outcome.unknown, ["spec.extra"]);
         let fields: Vec<&str> = outcome.causes.iter().map(|c| c.field.as_str()).collect();
-        assert_eq!(fields, ["spec.size", "spec.cidr"]);
-        assert!(outcome.causes[1].message.contains("should match '^[0-9./]+$'"));
+        assert_eq!(fields, ["spec.cidr", "spec.size"]);
+        assert!(outcome.causes[0].message.contains("should match '^[0-9./]+$'"));
     }
 
     #[test]
