@@ -5,7 +5,10 @@ use std::path::{Path, PathBuf};
 
 /// The repository root.
 pub fn repo_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..").canonicalize().unwrap_or_else(|_| PathBuf::from(".."))
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("..")
+        .canonicalize()
+        .unwrap_or_else(|_| PathBuf::from(".."))
 }
 
 /// Finds a tool: the environment variable `env` if set, else `<repo>/.tools/bin/<name>`, else `PATH`.
@@ -26,7 +29,9 @@ pub fn tool(name: &str, env: &str) -> PathBuf {
             }
         }
     }
-    panic!("{name} not found (set {env}, or run scripts/install-test-tools.sh to install it into .tools/bin)");
+    panic!(
+        "{name} not found (set {env}, or run scripts/install-test-tools.sh to install it into .tools/bin)"
+    );
 }
 
 /// The path of a binary of this workspace built next to the running test (`target/<profile>/<name>`).
@@ -34,7 +39,11 @@ pub fn tool(name: &str, env: &str) -> PathBuf {
 pub fn workspace_binary(package: &str, name: &str) -> PathBuf {
     let exe = std::env::current_exe().unwrap_or_default();
     // target/<profile>/deps/<test> → target/<profile>/<name>
-    let profile_dir = exe.parent().and_then(Path::parent).map(Path::to_path_buf).unwrap_or_default();
+    let profile_dir = exe
+        .parent()
+        .and_then(Path::parent)
+        .map(Path::to_path_buf)
+        .unwrap_or_default();
     let candidate = profile_dir.join(name);
     if !candidate.is_file() {
         let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
@@ -42,7 +51,10 @@ pub fn workspace_binary(package: &str, name: &str) -> PathBuf {
             .args(["build", "-p", package, "--bin", name])
             .current_dir(repo_root())
             .status();
-        assert!(status.is_ok_and(|s| s.success()), "building {package}/{name} failed");
+        assert!(
+            status.is_ok_and(|s| s.success()),
+            "building {package}/{name} failed"
+        );
     }
     assert!(candidate.is_file(), "{} was not built", candidate.display());
     candidate
