@@ -356,9 +356,7 @@ async fn bad_input_is_refused_or_reported_and_nothing_is_created() {
     assert!(err.contains("unknown field \"spec.colour\""), "{err}");
 
     // Accepted by the schema, refused by the operator's validation: reported in status with the field.
-    let bad = seed
-        .replace("10.0.3.0/24", "10.9.3.0/24")
-        .replace("name: cloudlad", "name: cloudlad");
+    let bad = seed.replace("10.0.3.0/24", "10.9.3.0/24");
     let (ok, out, err) = apply_text(config, &bad);
     assert!(ok, "{out}{err}");
     eventually("InvalidSpec in status", Duration::from_secs(30), || async {
