@@ -218,7 +218,7 @@ async fn route(
             Ok(ok(&object))
         }
         (Method::POST, None) => {
-            let object = parse_body(body)?;
+            let object = parse_body(headers, body)?;
             let (created, warnings) = verbs::create(state, def, &namespace, object, validation)?;
             Ok(json_response(
                 StatusCode::CREATED,
@@ -227,7 +227,7 @@ async fn route(
             ))
         }
         (Method::PUT, Some(name)) => {
-            let object = parse_body(body)?;
+            let object = parse_body(headers, body)?;
             let (written, warnings) =
                 verbs::update(state, def, &namespace, name, object, subresource, validation)?;
             Ok(json_response(StatusCode::OK, &convert(def, written), &warnings))
@@ -249,7 +249,7 @@ async fn route(
             if kind == PatchType::Apply && params.get("fieldManager").is_none_or(String::is_empty) {
                 return Err(ApiError::bad_request("PATCH with apply requires a fieldManager"));
             }
-            let patch = parse_body(body)?;
+            let patch = parse_body(headers, body)?;
             let manager = params.get("fieldManager").map(String::as_str);
             let (written, warnings, created) = verbs::patch(
                 state,
@@ -295,9 +295,19 @@ async fn route(
     }
 }
 
-fn parse_body(body: &Bytes) -> Result<Value, ApiError> {
-    if body.starts_with(b"k8s\0") {
-        return Err(ApiError::unsupported_media_type());
+fn parse_body(headers: &HeaderMap, body: &Bytes) -> Result<Value, ApiError> {
+    let content_type = headers
+        .get("content-type")
+        .and_then(|c| c.to_str().ok())
+        .unwrap_or_default();
+    if content_type.contains("protobuf") || body.starts_with(b"k8s\0") {
+        return crate::protobuf::decode(body).ok_or_else(ApiError::unsupported_media_type);
+    }
+    if content_type.contains("cbor") {
+        // client-go (Helm 4, kubectl) may send CBOR; decode it into the same JSON value.
+        let value: ciborium::Value = ciborium::from_reader(body.as_ref())
+            .map_err(|e| ApiError::bad_request(format!("the CBOR body could not be decoded: {e}")))?;
+        return serde_json::to_value(value).map_err(|e| ApiError::bad_request(format!("the CBOR body: {e}")));
     }
     serde_json::from_slice(body)
         .or_else(|_| serde_saphyr::from_slice::<Value>(body))

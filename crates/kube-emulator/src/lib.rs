@@ -11,6 +11,7 @@
 mod discovery;
 mod errors;
 mod http;
+mod protobuf;
 pub mod resources;
 pub mod schema;
 pub mod select;

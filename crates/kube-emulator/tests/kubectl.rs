@@ -30,7 +30,11 @@ fn kubectl(config: &Path, args: &[&str], stdin: Option<&str>) -> (bool, String, 
     input.write_all(stdin.unwrap_or_default().as_bytes()).unwrap();
     drop(input);
     let out = child.wait_with_output().unwrap();
-    (out.status.success(), String::from_utf8_lossy(&out.stdout).into(), String::from_utf8_lossy(&out.stderr).into())
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into(),
+        String::from_utf8_lossy(&out.stderr).into(),
+    )
 }
 
 fn ok(config: &Path, args: &[&str], stdin: Option<&str>) -> String {
@@ -59,12 +63,25 @@ async fn crd_lifecycle_with_kubectl() {
     let config = config.as_path();
     tokio::task::block_in_place(|| {
         ok(config, &["apply", "-f", FIXTURE], None);
-        ok(config, &["wait", "--for=condition=Established", "crd/widgets.example.io", "--timeout=10s"], None);
+        ok(
+            config,
+            &[
+                "wait",
+                "--for=condition=Established",
+                "crd/widgets.example.io",
+                "--timeout=10s",
+            ],
+            None,
+        );
         assert!(ok(config, &["api-resources"], None).contains("widgets"));
 
         // Client-side and server-side apply; defaults are applied.
         ok(config, &["apply", "-f", "-"], Some(&widget("a", "")));
-        ok(config, &["apply", "--server-side", "-f", "-"], Some(&widget("b", "")));
+        ok(
+            config,
+            &["apply", "--server-side", "-f", "-"],
+            Some(&widget("b", "")),
+        );
         let yaml = ok(config, &["get", "widget", "a", "-o", "yaml"], None);
         assert!(yaml.contains("color: red"), "{yaml}");
         assert!(yaml.contains("generation: 1"));
@@ -72,32 +89,91 @@ async fn crd_lifecycle_with_kubectl() {
         // Short name and printer columns.
         let table = ok(config, &["get", "wd"], None);
         assert!(table.contains("SIZE") && table.contains("AGE"), "{table}");
-        assert!(table.lines().any(|l| l.starts_with("a ") && l.contains('3')), "{table}");
+        assert!(
+            table.lines().any(|l| l.starts_with("a ") && l.contains('3')),
+            "{table}"
+        );
 
         // Invalid objects are refused with the field named.
-        let (success, _, stderr) = kubectl(config, &["apply", "-f", "-"], Some(&widget("c", "").replace("size: 3", "size: 30")));
+        let (success, _, stderr) = kubectl(
+            config,
+            &["apply", "-f", "-"],
+            Some(&widget("c", "").replace("size: 3", "size: 30")),
+        );
         assert!(!success);
-        assert!(stderr.contains("spec.size") && stderr.contains("less than or equal to 10"), "{stderr}");
-        let (success, _, stderr) = kubectl(config, &["apply", "-f", "-"], Some(&widget("d", "  shape: round\n")));
+        assert!(
+            stderr.contains("spec.size") && stderr.contains("less than or equal to 10"),
+            "{stderr}"
+        );
+        let (success, _, stderr) = kubectl(
+            config,
+            &["apply", "-f", "-"],
+            Some(&widget("d", "  shape: round\n")),
+        );
         assert!(!success);
         assert!(stderr.contains("unknown field \"spec.shape\""), "{stderr}");
         // --validate=false prunes instead.
-        ok(config, &["apply", "--validate=false", "-f", "-"], Some(&widget("d", "  shape: round\n")));
+        ok(
+            config,
+            &["apply", "--validate=false", "-f", "-"],
+            Some(&widget("d", "  shape: round\n")),
+        );
         assert!(!ok(config, &["get", "widget", "d", "-o", "jsonpath={.spec}"], None).contains("shape"));
 
         // Patches and labels.
-        ok(config, &["patch", "widget", "a", "--type", "merge", "-p", r#"{"spec":{"size":5}}"#], None);
-        ok(config, &["patch", "widget", "a", "--type", "json", "-p", r#"[{"op":"replace","path":"/spec/color","value":"blue"}]"#], None);
+        ok(
+            config,
+            &[
+                "patch",
+                "widget",
+                "a",
+                "--type",
+                "merge",
+                "-p",
+                r#"{"spec":{"size":5}}"#,
+            ],
+            None,
+        );
+        ok(
+            config,
+            &[
+                "patch",
+                "widget",
+                "a",
+                "--type",
+                "json",
+                "-p",
+                r#"[{"op":"replace","path":"/spec/color","value":"blue"}]"#,
+            ],
+            None,
+        );
         ok(config, &["label", "widget", "a", "tier=front"], None);
         let yaml = ok(config, &["get", "widget", "a", "-o", "yaml"], None);
-        assert!(yaml.contains("size: 5") && yaml.contains("color: blue") && yaml.contains("tier: front"), "{yaml}");
-        assert!(yaml.contains("generation: 3"), "spec patches bump the generation, labels do not: {yaml}");
-        assert_eq!(ok(config, &["get", "widgets", "-l", "tier=front", "-o", "name"], None).trim(), "widget.example.io/a");
+        assert!(
+            yaml.contains("size: 5") && yaml.contains("color: blue") && yaml.contains("tier: front"),
+            "{yaml}"
+        );
+        assert!(
+            yaml.contains("generation: 3"),
+            "spec patches bump the generation, labels do not: {yaml}"
+        );
+        assert_eq!(
+            ok(
+                config,
+                &["get", "widgets", "-l", "tier=front", "-o", "name"],
+                None
+            )
+            .trim(),
+            "widget.example.io/a"
+        );
 
         ok(config, &["describe", "widget", "a"], None);
         let (success, _, stderr) = kubectl(config, &["get", "widget", "missing"], None);
         assert!(!success);
-        assert!(stderr.contains("Error from server (NotFound): widgets.example.io \"missing\" not found"), "{stderr}");
+        assert!(
+            stderr.contains("Error from server (NotFound): widgets.example.io \"missing\" not found"),
+            "{stderr}"
+        );
 
         ok(config, &["delete", "widget", "a", "--timeout=10s"], None);
         let (success, _, _) = kubectl(config, &["get", "widget", "a"], None);
@@ -114,13 +190,24 @@ async fn built_in_resources_with_kubectl() {
         // the README); manifests go through JSON as they do for every apply.
         let manifests = "apiVersion: v1\nkind: Namespace\nmetadata: {name: team-a}\n---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: settings, namespace: team-a}\ndata: {a: b}\n---\napiVersion: v1\nkind: Secret\nmetadata: {name: creds, namespace: team-a}\nstringData: {k: v}\n";
         ok(config, &["apply", "-f", "-"], Some(manifests));
-        let listed = ok(config, &["get", "configmaps,secrets", "-n", "team-a", "-o", "name"], None);
-        assert!(listed.contains("configmap/settings") && listed.contains("secret/creds"), "{listed}");
+        let listed = ok(
+            config,
+            &["get", "configmaps,secrets", "-n", "team-a", "-o", "name"],
+            None,
+        );
+        assert!(
+            listed.contains("configmap/settings") && listed.contains("secret/creds"),
+            "{listed}"
+        );
         let cm = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: settings, namespace: team-a}\n";
         let (success, _, stderr) = kubectl(config, &["create", "-f", "-"], Some(cm));
         assert!(!success);
         assert!(stderr.contains("AlreadyExists"), "{stderr}");
-        let (success, _, stderr) = kubectl(config, &["apply", "-f", "-"], Some(&cm.replace("team-a", "nowhere")));
+        let (success, _, stderr) = kubectl(
+            config,
+            &["apply", "-f", "-"],
+            Some(&cm.replace("team-a", "nowhere")),
+        );
         assert!(!success);
         assert!(stderr.contains("namespaces \"nowhere\" not found"), "{stderr}");
         ok(config, &["delete", "namespace", "team-a"], None);
