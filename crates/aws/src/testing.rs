@@ -38,10 +38,19 @@ impl MotoServer {
     /// Starts `moto_server -H 127.0.0.1 -p <free port>` with `MOTO_IAM_LOAD_MANAGED_POLICIES=true` and waits
     /// until it accepts connections.
     pub fn start() -> Result<Self, String> {
+        Self::start_on(0)
+    }
+
+    /// Like [`Self::start`] on a chosen port (0: a free one).
+    pub fn start_on(port: u16) -> Result<Self, String> {
         let program = find_on_path("moto_server").ok_or_else(|| {
-            "moto_server is not on PATH: run scripts/install-test-tools.sh (installs moto[server]) and retry".to_owned()
+            "moto_server is not on PATH: install it with `pip install 'moto[server]'` (or run scripts/install-test-tools.sh)".to_owned()
         })?;
-        let port = free_port().map_err(|e| format!("no free loopback port: {e}"))?;
+        let port = if port == 0 {
+            free_port().map_err(|e| format!("no free loopback port: {e}"))?
+        } else {
+            port
+        };
         let child = Command::new(program)
             .args(["-H", "127.0.0.1", "-p", &port.to_string()])
             .env("MOTO_IAM_LOAD_MANAGED_POLICIES", "true")

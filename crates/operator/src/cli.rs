@@ -48,6 +48,35 @@ pub enum Command {
     /// Run the controller against the management cluster (KUBECONFIG, ~/.kube/config or in-cluster) and AWS
     /// (the standard AWS environment and credential chain).
     Run(RunArgs),
+    /// Local mode: an in-memory Kubernetes API server with the CRD, moto as AWS and the controller, with the
+    /// seed's two-region example applied. Serves until Ctrl-C.
+    Dev(DevArgs),
+}
+
+/// Arguments of `dev`.
+#[derive(Debug, Clone, Args)]
+pub struct DevArgs {
+    /// Port of the Kubernetes API server on 127.0.0.1 (0: a free port).
+    #[arg(long, default_value_t = 0)]
+    pub kube_port: u16,
+    /// Port of moto on 127.0.0.1 (0: a free port).
+    #[arg(long, default_value_t = 0)]
+    pub aws_port: u16,
+    /// Where to write the kubeconfig (default: a file in the temporary directory).
+    #[arg(long)]
+    pub kubeconfig: Option<std::path::PathBuf>,
+    /// Do not apply the seed's two-region example.
+    #[arg(long)]
+    pub no_example: bool,
+    /// Exit right after the summary instead of serving until Ctrl-C (for scripts).
+    #[arg(long)]
+    pub exit_after_summary: bool,
+    /// Use the real AWS account of the standard AWS environment instead of moto. Creates real, billed resources.
+    #[arg(long)]
+    pub real_aws: bool,
+    /// How long to wait for the example to become Ready.
+    #[arg(long, default_value = "5m", value_parser = parse_duration)]
+    pub timeout: std::time::Duration,
 }
 
 /// Arguments of `run`.

@@ -15,5 +15,6 @@ pub fn run(command: Command) -> anyhow::Result<ExitCode> {
         Command::Reference => crd::reference(),
         Command::Plan(args) => plan::run(&args),
         Command::Run(args) => run::run(&args),
+        Command::Dev(args) => crate::dev::run(&args),
     }
 }
