@@ -110,6 +110,9 @@ impl Emulator {
 
     /// A kube client for the emulator.
     pub fn client(&self) -> kube::Client {
+        // With both rustls back ends linked into one binary (the AWS SDK brings aws-lc-rs), rustls needs a
+        // process default; keep whichever is installed already.
+        let _ = rustls::crypto::ring::default_provider().install_default();
         let uri = self.url().parse().unwrap_or_default();
         let config = kube::Config::new(uri);
         #[allow(clippy::expect_used)]

@@ -71,10 +71,12 @@ async fn dev(args: &DevArgs) -> anyhow::Result<()> {
 
     let shutdown = shutdown_on_signals();
     let (stop_tx, stop_rx) = watch::channel(false);
+    let stop_tx = std::sync::Arc::new(stop_tx);
     let mut forward = shutdown.clone();
+    let forward_stop = stop_tx.clone();
     tokio::spawn(async move {
         let _ = forward.wait_for(|s| *s).await;
-        let _ = stop_tx.send(true);
+        let _ = forward_stop.send(true);
     });
     let run_args = RunArgs {
         namespace: None,
@@ -118,8 +120,13 @@ async fn dev(args: &DevArgs) -> anyhow::Result<()> {
         let mut waiting = shutdown.clone();
         let _ = waiting.wait_for(|s| *s).await;
     }
-    let _ = controller.abort();
-    let _ = controller.await;
+    // Let in-flight reconciles finish, as on SIGTERM.
+    let _ = stop_tx.send(true);
+    match tokio::time::timeout(Duration::from_secs(30), controller).await {
+        Ok(Ok(Err(err))) => eprintln!("controller: {err:#}"),
+        Err(_) => eprintln!("controller did not stop within 30 s"),
+        _ => {}
+    }
     emulator.shutdown().await;
     if let Some(moto) = moto {
         drop(moto);
