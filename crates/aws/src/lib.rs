@@ -17,6 +17,7 @@ pub mod context;
 pub mod engine;
 pub mod error;
 pub mod fake;
+pub mod iam_policy;
 pub mod instrument;
 pub mod sdk;
 pub mod testing;

@@ -43,6 +43,8 @@ pub enum Command {
     Crd,
     /// Print the field reference of EksCluster (Markdown), generated from the CRD.
     Reference,
+    /// Print the operator's least-privilege IAM policy (JSON), derived from the AWS calls the code makes.
+    IamPolicy,
     /// Validate EksCluster documents and print what the operator would build in every region, offline.
     Plan(PlanArgs),
     /// Run the controller against the management cluster (KUBECONFIG, ~/.kube/config or in-cluster) and AWS

@@ -13,6 +13,10 @@ pub fn run(command: Command) -> anyhow::Result<ExitCode> {
     match command {
         Command::Crd => crd::run(),
         Command::Reference => crd::reference(),
+        Command::IamPolicy => {
+            print!("{}", eks_aws::iam_policy::policy_json());
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Plan(args) => plan::run(&args),
         Command::Run(args) => run::run(&args),
         Command::Dev(args) => crate::dev::run(&args),
