@@ -311,3 +311,53 @@ fn argocd_health_snippet_in_the_readme_is_the_lua_file() {
         "the argocd-cm snippet in deploy/gitops/README.md differs from argocd/health-eksclusters.lua"
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn kubectl_apply_k_installs_into_an_api_server() {
+    let emulator = kube_emulator::Emulator::start()
+        .await
+        .expect("starting the emulator");
+    let scratch = tempfile::tempdir().expect("a scratch directory");
+    let kubeconfig = scratch.path().join("kubeconfig");
+    emulator
+        .write_kubeconfig(&kubeconfig)
+        .expect("writing the kubeconfig");
+    let root = eks_e2e::repo_root();
+    tokio::task::block_in_place(|| {
+        let deploy = root.join("deploy");
+        let applied = eks_e2e::kubectl_ok(&kubeconfig, &["apply", "-k", &deploy.to_string_lossy()]);
+        for expected in [
+            "namespace/eks-operator",
+            "customresourcedefinition.apiextensions.k8s.io/eksclusters.eksoperator.io",
+            "deployment.apps/eks-operator",
+            "clusterrole.rbac.authorization.k8s.io/eks-operator",
+        ] {
+            assert!(applied.contains(expected), "{expected} not applied:\n{applied}");
+        }
+        // The example fleet repository, as Argo CD or Flux would apply it once the CRD is there: the API server
+        // accepts every object (schema and validation rules of the CRD).
+        // kubectl applies files in name order, so the namespaces go first (Argo CD and Flux order by kind).
+        let example_repo = root.join("deploy/gitops/example-repo");
+        for environment in ["prod", "staging"] {
+            let namespace = example_repo
+                .join("clusters")
+                .join(environment)
+                .join("namespace.yaml");
+            eks_e2e::kubectl_ok(&kubeconfig, &["apply", "-f", &namespace.to_string_lossy()]);
+        }
+        let fleet = eks_e2e::kubectl_ok(
+            &kubeconfig,
+            &["apply", "-R", "-f", &example_repo.to_string_lossy()],
+        );
+        for expected in [
+            "namespace/eks-prod",
+            "ekscluster.eksoperator.io/cloudlad",
+            "ekscluster.eksoperator.io/payments",
+        ] {
+            assert!(fleet.contains(expected), "{expected} not applied:\n{fleet}");
+        }
+        let listed = eks_e2e::kubectl_ok(&kubeconfig, &["get", "eksc", "-A", "-o", "name"]);
+        assert_eq!(listed.lines().count(), 3, "{listed}");
+    });
+    emulator.shutdown().await;
+}
