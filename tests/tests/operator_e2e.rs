@@ -389,3 +389,102 @@ async fn bad_input_is_refused_or_reported_and_nothing_is_created() {
     // An object that never validated is released at once.
     kubectl_ok(config, &["delete", "eksc", "cloudlad", "--timeout=30s"]);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn managed_aws_auth_is_applied_into_the_workload_clusters() {
+    let w = world().await;
+    let config = w.config.as_path();
+    // Each regional "workload cluster" is a second emulator; the operator reaches it through the override
+    // that tests and the local mode use instead of the endpoints moto hands out.
+    let workload = Emulator::start().await.unwrap();
+    let workload_config = w.config.with_file_name("workload-kubeconfig");
+    workload.write_kubeconfig(&workload_config).unwrap();
+    let second = Emulator::start().await.unwrap();
+    let second_config = w.config.with_file_name("second-kubeconfig");
+    second.write_kubeconfig(&second_config).unwrap();
+    // Someone else's entry already in the workload cluster must survive.
+    let foreign = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: aws-auth, namespace: kube-system}\ndata:\n  mapRoles: |\n    - rolearn: arn:aws:iam::123456789012:role/break-glass\n      username: break-glass\n";
+    let (ok, out, err) = apply_text(&workload_config, foreign);
+    assert!(ok, "{out}{err}");
+
+    let log = std::fs::File::create(&w.log).unwrap();
+    let mut child = Command::new(workspace_binary("eks-operator", "eks-operator"))
+        .args([
+            "run",
+            "--http-addr",
+            "127.0.0.1:0",
+            "--progress-period",
+            "1s",
+            "--drift-period",
+            "2s",
+            "--no-vgw-route-propagation",
+        ])
+        .arg(format!(
+            "--workload-endpoint-override=eu-west-1-test-cloudlad={}",
+            workload.url()
+        ))
+        .arg(format!(
+            "--workload-endpoint-override=eu-west-2-test-cloudlad={}",
+            workload.url()
+        ))
+        .env("KUBECONFIG", config)
+        .env("AWS_ENDPOINT_URL", w.moto.endpoint())
+        .env("AWS_ACCESS_KEY_ID", "testing")
+        .env("AWS_SECRET_ACCESS_KEY", "testing")
+        .env("AWS_REGION", "us-east-1")
+        .stdout(Stdio::null())
+        .stderr(log)
+        .spawn()
+        .unwrap();
+    let seed = std::fs::read_to_string(repo_root().join(SEED))
+        .unwrap()
+        .replace("  awsAuth:\n", "  awsAuth:\n    manage: true\n");
+    let (ok, out, err) = apply_text(config, &seed);
+    assert!(ok, "{out}{err}");
+    eventually(
+        "aws-auth in the workload cluster",
+        Duration::from_secs(60),
+        || async {
+            kubectl(
+                &workload_config,
+                &[
+                    "get",
+                    "configmap",
+                    "aws-auth",
+                    "-n",
+                    "kube-system",
+                    "-o",
+                    "jsonpath={.data.mapRoles}",
+                ],
+            )
+            .1
+            .contains("eks-worker-eu-")
+        },
+    )
+    .await;
+    let roles = kubectl_ok(
+        &workload_config,
+        &[
+            "get",
+            "configmap",
+            "aws-auth",
+            "-n",
+            "kube-system",
+            "-o",
+            "jsonpath={.data.mapRoles}",
+        ],
+    );
+    assert!(roles.contains("system:node:{{EC2PrivateDNSName}}"), "{roles}");
+    assert!(roles.contains("role/ops-admin"), "{roles}");
+    assert!(
+        roles.contains("role/break-glass"),
+        "entries others added are kept: {roles}"
+    );
+    let tokens = workload.seen_bearer_tokens();
+    assert!(
+        tokens.iter().any(|t| t.starts_with("k8s-aws-v1.")),
+        "aws-iam-authenticator tokens: {tokens:?}"
+    );
+    let _ = child.kill();
+    let _ = child.wait();
+}
