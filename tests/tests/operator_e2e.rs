@@ -488,3 +488,82 @@ async fn managed_aws_auth_is_applied_into_the_workload_clusters() {
     let _ = child.kill();
     let _ = child.wait();
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn two_replicas_only_the_leader_reconciles_and_the_other_takes_over() {
+    let w = world().await;
+    let config = w.config.as_path();
+    let start = |identity: &str| {
+        let log = std::fs::File::create(w.log.with_file_name(format!("{identity}.log"))).unwrap();
+        Command::new(workspace_binary("eks-operator", "eks-operator"))
+            .args([
+                "run",
+                "--http-addr",
+                "127.0.0.1:0",
+                "--progress-period",
+                "1s",
+                "--drift-period",
+                "2s",
+                "--no-vgw-route-propagation",
+            ])
+            .args(["--leader-election", "--lease-namespace", "default"])
+            .env("POD_NAME", identity)
+            .env("KUBECONFIG", config)
+            .env("AWS_ENDPOINT_URL", w.moto.endpoint())
+            .env("AWS_ACCESS_KEY_ID", "testing")
+            .env("AWS_SECRET_ACCESS_KEY", "testing")
+            .env("AWS_REGION", "us-east-1")
+            .stdout(Stdio::null())
+            .stderr(log)
+            .spawn()
+            .unwrap()
+    };
+    let holder = || {
+        kubectl(
+            config,
+            &[
+                "get",
+                "lease",
+                "eks-operator",
+                "-o",
+                "jsonpath={.spec.holderIdentity}",
+            ],
+        )
+        .1
+    };
+    let mut first = start("replica-a");
+    eventually("replica-a to hold the lease", Duration::from_secs(30), || async {
+        holder() == "replica-a"
+    })
+    .await;
+    let mut second = start("replica-b");
+    let seed = repo_root().join(SEED);
+    kubectl_ok(config, &["apply", "-f", seed.to_str().unwrap()]);
+    let (ready, out, err) = kubectl(
+        config,
+        &["wait", "--for=condition=Ready", "eksc/cloudlad", "--timeout=120s"],
+    );
+    assert!(ready, "{out}{err}");
+    assert_eq!(holder(), "replica-a");
+    let b_log = std::fs::read_to_string(w.log.with_file_name("replica-b.log")).unwrap_or_default();
+    assert!(!b_log.contains("Created"), "the standby made AWS calls:\n{b_log}");
+
+    let _ = first.kill();
+    let _ = first.wait();
+    eventually(
+        "replica-b to take over the lease",
+        Duration::from_secs(60),
+        || async { holder() == "replica-b" },
+    )
+    .await;
+    // The new leader reconciles: a deleted generated object comes back.
+    kubectl_ok(config, &["delete", "configmap", "cloudlad-eu-west-1-aws-auth"]);
+    eventually(
+        "replica-b to put the ConfigMap back",
+        Duration::from_secs(30),
+        || async { kubectl(config, &["get", "configmap", "cloudlad-eu-west-1-aws-auth"]).0 },
+    )
+    .await;
+    let _ = second.kill();
+    let _ = second.wait();
+}
