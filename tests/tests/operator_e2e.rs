@@ -111,7 +111,7 @@ fn apply_text(config: &Path, text: &str) -> (bool, String, String) {
 }
 
 struct World {
-    _emulator: Emulator,
+    emulator: Emulator,
     _dir: tempfile::TempDir,
     config: PathBuf,
     log: PathBuf,
@@ -139,7 +139,7 @@ async fn world() -> World {
     );
     let log = dir.path().join("operator.log");
     World {
-        _emulator: emulator,
+        emulator,
         _dir: dir,
         config,
         log,
@@ -566,4 +566,44 @@ async fn two_replicas_only_the_leader_reconciles_and_the_other_takes_over() {
     .await;
     let _ = second.kill();
     let _ = second.wait();
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_controller_survives_a_flaky_api_server() {
+    let w = world().await;
+    let config = w.config.as_path();
+    let _operator = Operator::start(config, &w.moto, &w.log);
+    let seed = repo_root().join(SEED);
+    kubectl_ok(config, &["apply", "-f", seed.to_str().unwrap()]);
+    // Failures and dropped watches while the regions are being built.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    w.emulator.fail_next(15, 500);
+    w.emulator.drop_watches();
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    w.emulator.fail_next(10, 429);
+    let (ready, out, err) = kubectl(
+        config,
+        &["wait", "--for=condition=Ready", "eksc/cloudlad", "--timeout=120s"],
+    );
+    assert!(
+        ready,
+        "{out}{err}\n{}",
+        std::fs::read_to_string(&w.log).unwrap_or_default()
+    );
+    // After watches are dropped again, changes are still seen.
+    w.emulator.drop_watches();
+    kubectl_ok(config, &["delete", "configmap", "cloudlad-eu-west-2-aws-auth"]);
+    eventually(
+        "the ConfigMap to come back after dropped watches",
+        Duration::from_secs(60),
+        || async { kubectl(config, &["get", "configmap", "cloudlad-eu-west-2-aws-auth"]).0 },
+    )
+    .await;
+    for region in ["eu-west-1", "eu-west-2"] {
+        assert_eq!(
+            owned_vpcs(&w.aws, region).await,
+            1,
+            "{region}: nothing duplicated"
+        );
+    }
 }
