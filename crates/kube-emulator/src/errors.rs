@@ -7,8 +7,9 @@ use serde_json::{Value, json};
 use crate::resources::ResourceDef;
 use crate::schema::Cause;
 
-/// A failed request.
-#[derive(Debug)]
+/// A failed request, answered with a `Status` object.
+#[derive(Debug, thiserror::Error)]
+#[error("{code} {reason}: {message}")]
 pub struct ApiError {
     code: u16,
     reason: &'static str,
@@ -77,17 +78,20 @@ impl ApiError {
     pub fn invalid(def: &ResourceDef, name: &str, causes: &[Cause]) -> Self {
         let parts: Vec<String> = causes
             .iter()
-            .map(|c| format!("{}: {}", c.field, c.message))
+            .map(|c| {
+                let field = if c.field.is_empty() { "<nil>" } else { &c.field };
+                format!("{field}: {}", c.message)
+            })
             .collect();
-        let message = if parts.len() == 1 {
-            format!("{}.{} \"{name}\" is invalid: {}", def.kind, def.group, parts[0])
+        let qualified_kind = if def.group.is_empty() {
+            def.kind.clone()
         } else {
-            format!(
-                "{}.{} \"{name}\" is invalid: [{}]",
-                def.kind,
-                def.group,
-                parts.join(", ")
-            )
+            format!("{}.{}", def.kind, def.group)
+        };
+        let message = if parts.len() == 1 {
+            format!("{qualified_kind} \"{name}\" is invalid: {}", parts[0])
+        } else {
+            format!("{qualified_kind} \"{name}\" is invalid: [{}]", parts.join(", "))
         };
         let causes: Vec<Value> = causes
             .iter()
@@ -97,6 +101,53 @@ impl ApiError {
         details["kind"] = json!(def.kind);
         details["causes"] = json!(causes);
         Self::new(422, "Invalid", message, details)
+    }
+
+    /// 409 Conflict of a server-side apply with fields other managers own.
+    pub fn apply_conflict(def: &ResourceDef, name: &str, conflicts: &[crate::ssa::Conflict]) -> Self {
+        let causes: Vec<Value> = conflicts
+            .iter()
+            .map(|c| {
+                json!({"reason": "FieldManagerConflict", "message": format!("conflict with \"{}\" using {}", c.manager, c.api_version), "field": c.field})
+            })
+            .collect();
+        let mut details = Self::details(def, name);
+        details["causes"] = json!(causes);
+        Self::new(409, "Conflict", crate::ssa::conflict_message(conflicts), details)
+    }
+
+    /// 409 Conflict of a failed delete precondition.
+    pub fn precondition(def: &ResourceDef, name: &str, what: &str, expected: Option<&str>) -> Self {
+        Self::new(
+            409,
+            "Conflict",
+            format!(
+                "Operation cannot be fulfilled on {} \"{name}\": Precondition failed: {what} in precondition: {}",
+                def.qualified(),
+                expected.unwrap_or_default()
+            ),
+            Self::details(def, name),
+        )
+    }
+
+    /// 415 for a strategic merge patch of a custom resource.
+    pub fn unsupported_patch() -> Self {
+        Self::new(
+            415,
+            "UnsupportedMediaType",
+            "the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml".into(),
+            json!({}),
+        )
+    }
+
+    /// 500 when a lock was poisoned by a panicking request.
+    pub fn poisoned() -> Self {
+        Self::new(
+            500,
+            "InternalError",
+            "Internal error occurred: the emulator's store lock is poisoned".into(),
+            json!({}),
+        )
     }
 
     /// 400 BadRequest.
@@ -142,6 +193,11 @@ impl ApiError {
             format!("injected failure ({code})"),
             json!({"retryAfterSeconds": 1}),
         )
+    }
+
+    /// The HTTP code.
+    pub fn code(&self) -> u16 {
+        self.code
     }
 
     /// The Status object.

@@ -1,23 +1,26 @@
-//! The HTTP surface: one handler that routes paths the way the real server lays them out.
+//! The HTTP surface: one handler that routes paths the way the real server lays them out
+//! (`/api/v1/namespaces/{ns}/{resource}/{name}/{subresource}`, `/apis/{group}/{version}/...`, the legacy
+//! `/watch/` prefix), reads the query parameters and bodies, and answers in JSON.
 
 use std::collections::HashMap;
 use std::sync::Arc;
-use std::time::Duration;
 
-use axum::body::{Body, Bytes};
+use axum::body::Bytes;
 use axum::extract::State as AxumState;
-use axum::http::{HeaderMap, Method, StatusCode, Uri};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
-use futures::StreamExt;
 use serde_json::{Value, json};
 
+use crate::delete::{Preconditions, delete};
 use crate::discovery;
 use crate::errors::ApiError;
+use crate::openapi;
 use crate::resources::ResourceDef;
 use crate::select::{FieldSelector, LabelSelector};
 use crate::state::State;
 use crate::table::table;
-use crate::verbs::{self, FieldValidation, PatchType};
+use crate::verbs::{self, FieldValidation, PatchType, WriteOptions};
+use crate::watch::watch;
 
 /// A path to objects.
 struct Target {
@@ -27,12 +30,42 @@ struct Target {
     subresource: Option<String>,
 }
 
+/// What the client asked the answer to look like (`Accept`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Shape {
+    /// The objects themselves.
+    Object,
+    /// A `meta.k8s.io/v1` Table.
+    Table,
+    /// `PartialObjectMetadata` (kube-rs metadata API).
+    Metadata,
+}
+
+impl Shape {
+    fn from_headers(headers: &HeaderMap) -> Self {
+        let accept = headers
+            .get("accept")
+            .and_then(|a| a.to_str().ok())
+            .unwrap_or_default();
+        if accept.contains("as=Table") {
+            Self::Table
+        } else if accept.contains("as=PartialObjectMetadata") {
+            Self::Metadata
+        } else {
+            Self::Object
+        }
+    }
+}
+
+/// `PartialObjectMetadata` of an object.
+pub fn metadata_only(object: &Value) -> Value {
+    json!({"kind": "PartialObjectMetadata", "apiVersion": "meta.k8s.io/v1", "metadata": object["metadata"]})
+}
+
 fn json_response(code: StatusCode, value: &Value, warnings: &[String]) -> Response {
     let mut response = (code, [("content-type", "application/json")], value.to_string()).into_response();
     for warning in warnings {
-        if let Ok(header) =
-            axum::http::HeaderValue::from_str(&format!("299 - \"{}\"", warning.replace('"', "\\\"")))
-        {
+        if let Ok(header) = HeaderValue::from_str(&format!("299 - \"{}\"", warning.replace('"', "\\\""))) {
             response.headers_mut().append("warning", header);
         }
     }
@@ -41,6 +74,365 @@ fn json_response(code: StatusCode, value: &Value, warnings: &[String]) -> Respon
 
 fn ok(value: &Value) -> Response {
     json_response(StatusCode::OK, value, &[])
+}
+
+fn parse_target(state: &State, segments: &[&str]) -> Result<Option<Target>, ApiError> {
+    let (group, version, rest) = match segments {
+        ["api", version, rest @ ..] => ("", *version, rest),
+        ["apis", group, version, rest @ ..] => (*group, *version, rest),
+        _ => return Ok(None),
+    };
+    if rest.is_empty() {
+        return Ok(None);
+    }
+    let (namespace, rest) = match rest {
+        // `/api/v1/namespaces/{name}/status` is the namespace itself.
+        ["namespaces", _, "status" | "finalize"] => (None, rest),
+        ["namespaces", ns, more @ ..] if !more.is_empty() => (Some((*ns).to_owned()), more),
+        other => (None, other),
+    };
+    let plural = rest[0];
+    let def = state
+        .find(group, version, plural)
+        .ok_or_else(|| ApiError::no_route(&segments.join("/")))?;
+    if rest.len() > 3 || (def.namespaced != namespace.is_some() && rest.len() > 1) {
+        return Err(ApiError::no_route(&segments.join("/")));
+    }
+    let subresource = rest.get(2).map(|s| (*s).to_owned());
+    if let Some(sub) = &subresource
+        && !(sub == "status" && def.status_subresource)
+        && !(sub == "finalize" && def.plural == "namespaces")
+    {
+        return Err(ApiError::no_route(&segments.join("/")));
+    }
+    Ok(Some(Target {
+        def,
+        namespace,
+        name: rest.get(1).map(|s| (*s).to_owned()),
+        subresource,
+    }))
+}
+
+/// The single entry point of every request.
+pub async fn handle(
+    AxumState(state): AxumState<Arc<State>>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    if let Some(token) = headers
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        && let Ok(mut tokens) = state.tokens.lock()
+    {
+        tokens.push(token.to_owned());
+    }
+    let latency = state.faults.latency();
+    if !latency.is_zero() {
+        tokio::time::sleep(latency).await;
+    }
+    if let Some(code) = state.faults.take_failure() {
+        return ApiError::injected(code).into_response();
+    }
+    match route(&state, &method, &uri, &headers, &body) {
+        Ok(response) => response,
+        Err(error) => error.into_response(),
+    }
+}
+
+fn discovery_route(state: &State, segments: &[&str], path: &str) -> Option<Result<Response, ApiError>> {
+    let defs = state.all_defs();
+    let found = |value: Option<Value>| Some(value.map(|v| ok(&v)).ok_or_else(|| ApiError::no_route(path)));
+    match segments {
+        ["version"] => Some(Ok(ok(&discovery::version()))),
+        ["healthz" | "readyz" | "livez"] => Some(Ok((StatusCode::OK, "ok").into_response())),
+        ["api"] => Some(Ok(ok(&discovery::core_versions()))),
+        ["apis"] => Some(Ok(ok(&discovery::group_list(&defs)))),
+        ["api", version] => found(discovery::resource_list(&defs, "", version)),
+        ["apis", group] => found(discovery::group(&defs, group)),
+        ["apis", group, version] => found(discovery::resource_list(&defs, group, version)),
+        ["openapi", "v3"] => Some(Ok(ok(&openapi::v3_root(&defs)))),
+        ["openapi", "v3", "api", "v1"] => found(openapi::v3_group_version(&defs, "", "v1")),
+        ["openapi", "v3", "apis", group, version] => found(openapi::v3_group_version(&defs, group, version)),
+        ["openapi", "v2"] => Some(Ok(ok(&openapi::v2(&defs)))),
+        _ => None,
+    }
+}
+
+/// The field manager of a write: `fieldManager`, else the user agent up to its first `/`, as the real
+/// server derives it.
+fn manager(params: &HashMap<String, String>, headers: &HeaderMap) -> String {
+    if let Some(m) = params.get("fieldManager").filter(|m| !m.is_empty()) {
+        return m.clone();
+    }
+    headers
+        .get("user-agent")
+        .and_then(|u| u.to_str().ok())
+        .and_then(|u| u.split('/').next())
+        .filter(|u| !u.is_empty())
+        .unwrap_or("unknown")
+        .to_owned()
+}
+
+fn write_options(params: &HashMap<String, String>, headers: &HeaderMap) -> Result<WriteOptions, ApiError> {
+    let validation = match params.get("fieldValidation").map(String::as_str) {
+        Some("Ignore") => FieldValidation::Ignore,
+        Some("Strict") => FieldValidation::Strict,
+        // `Warn` is the real server's default when the parameter is absent.
+        Some("Warn" | "") | None => FieldValidation::Warn,
+        Some(other) => {
+            return Err(ApiError::bad_request(format!(
+                "fieldValidation parameter unsupported: {other}"
+            )));
+        }
+    };
+    Ok(WriteOptions {
+        validation,
+        manager: manager(params, headers),
+        force: params.get("force").is_some_and(|f| f == "true"),
+        dry_run: params.get("dryRun").is_some_and(|d| d == "All"),
+    })
+}
+
+fn route(
+    state: &Arc<State>,
+    method: &Method,
+    uri: &Uri,
+    headers: &HeaderMap,
+    body: &Bytes,
+) -> Result<Response, ApiError> {
+    let path = uri.path().trim_end_matches('/');
+    let mut segments: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
+    if let Some(response) = discovery_route(state, &segments, path) {
+        return response;
+    }
+    let mut params = query(uri);
+    // The legacy `/api/v1/watch/...` and `/apis/g/v/watch/...` paths.
+    let watch_at = if segments.first() == Some(&"api") { 2 } else { 3 };
+    if segments.get(watch_at) == Some(&"watch") {
+        segments.remove(watch_at);
+        params.insert("watch".into(), "true".into());
+    }
+    let Some(target) = parse_target(state, &segments)? else {
+        return Err(ApiError::no_route(path));
+    };
+    let namespace = target.namespace.clone().unwrap_or_default();
+    let shape = Shape::from_headers(headers);
+    let def = &target.def;
+    let subresource = target.subresource.as_deref();
+    match (method.clone(), target.name.as_deref()) {
+        (Method::GET, None) if params.get("watch").is_some_and(|w| w == "true" || w == "1") => watch(
+            state.clone(),
+            def.clone(),
+            target.namespace.clone(),
+            &params,
+            shape,
+        ),
+        (Method::GET, None) => list(state, def, target.namespace.as_deref(), &params, shape),
+        (Method::GET, Some(name)) => {
+            let (object, rv) = {
+                let store = state.store.lock().map_err(|_| ApiError::poisoned())?;
+                let object = store
+                    .get(&def.bucket, &namespace, name)
+                    .cloned()
+                    .map(|o| convert(def, o))
+                    .ok_or_else(|| ApiError::not_found(def, name))?;
+                (object, store.rv())
+            };
+            Ok(ok(&match shape {
+                Shape::Table => table(def, &[object], rv),
+                Shape::Metadata => metadata_only(&object),
+                Shape::Object => object,
+            }))
+        }
+        (Method::POST, None) => {
+            let object = parse_body(headers, body)?;
+            let options = write_options(&params, headers)?;
+            let (created, warnings) = verbs::create(state, def, &namespace, object, &options, false)?;
+            Ok(json_response(
+                StatusCode::CREATED,
+                &convert(def, created),
+                &warnings,
+            ))
+        }
+        (Method::PUT, Some(name)) => {
+            let object = parse_body(headers, body)?;
+            let options = write_options(&params, headers)?;
+            let (written, warnings) =
+                verbs::update(state, def, &namespace, name, object, subresource, &options)?;
+            Ok(json_response(StatusCode::OK, &convert(def, written), &warnings))
+        }
+        (Method::PATCH, Some(name)) => {
+            let content_type = headers
+                .get("content-type")
+                .and_then(|c| c.to_str().ok())
+                .unwrap_or_default();
+            let kind = if content_type.contains("apply-patch") {
+                PatchType::Apply
+            } else if content_type.contains("json-patch") {
+                PatchType::Json
+            } else if content_type.contains("strategic") {
+                PatchType::Strategic
+            } else if content_type.contains("merge-patch") {
+                PatchType::Merge
+            } else {
+                return Err(ApiError::unsupported_patch());
+            };
+            if kind == PatchType::Apply && params.get("fieldManager").is_none_or(String::is_empty) {
+                return Err(ApiError::bad_request(
+                    "PatchOptions.meta.k8s.io \"\" is invalid: fieldManager: Required value: is required for apply patch",
+                ));
+            }
+            let patch = parse_body(headers, body)?;
+            let options = write_options(&params, headers)?;
+            let (written, warnings, created) =
+                verbs::patch(state, def, &namespace, name, subresource, kind, patch, &options)?;
+            let code = if created {
+                StatusCode::CREATED
+            } else {
+                StatusCode::OK
+            };
+            Ok(json_response(code, &convert(def, written), &warnings))
+        }
+        (Method::DELETE, Some(name)) => {
+            // DeleteOptions may come as protobuf (Helm): then only the query parameters count.
+            let options = parse_body(headers, body).unwrap_or(Value::Null);
+            let dry_run = params.get("dryRun").is_some_and(|d| d == "All")
+                || options["dryRun"]
+                    .as_array()
+                    .is_some_and(|d| d.iter().any(|x| x == "All"));
+            let (object, gone) = delete(
+                state,
+                def,
+                &namespace,
+                name,
+                &Preconditions::from_body(&options),
+                dry_run,
+            )?;
+            if gone {
+                // The real server answers a completed deletion with a success Status.
+                return Ok(ok(
+                    &json!({"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success",
+                    "details": {"name": name, "group": def.group, "kind": def.plural, "uid": object["metadata"]["uid"]}}),
+                ));
+            }
+            Ok(ok(&convert(def, object)))
+        }
+        (Method::DELETE, None) => {
+            let selector = LabelSelector::parse(params.get("labelSelector").map_or("", String::as_str))
+                .map_err(ApiError::bad_request)?;
+            let fields = FieldSelector::parse(params.get("fieldSelector").map_or("", String::as_str))
+                .map_err(ApiError::bad_request)?;
+            let objects = state
+                .store
+                .lock()
+                .map_err(|_| ApiError::poisoned())?
+                .list(&def.bucket, target.namespace.as_deref());
+            let mut deleted = Vec::new();
+            for object in objects
+                .into_iter()
+                .filter(|o| selector.matches(o) && fields.matches(o))
+            {
+                let ns = object["metadata"]["namespace"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_owned();
+                let name = object["metadata"]["name"].as_str().unwrap_or_default().to_owned();
+                match delete(state, def, &ns, &name, &Preconditions::default(), false) {
+                    Ok((object, _)) => deleted.push(convert(def, object)),
+                    Err(e) if e.code() == 404 => {}
+                    Err(e) => return Err(e),
+                }
+            }
+            Ok(ok(
+                &json!({"apiVersion": def.api_version(), "kind": format!("{}List", def.kind), "metadata": {}, "items": deleted}),
+            ))
+        }
+        _ => Err(ApiError::method_not_allowed()),
+    }
+}
+
+/// A continue token: the namespace and name of the last item of the previous page.
+fn continue_token(object: &Value) -> String {
+    let meta = &object["metadata"];
+    let key = json!([meta["namespace"].as_str().unwrap_or_default(), meta["name"]]).to_string();
+    key.bytes().map(|b| format!("{b:02x}")).collect()
+}
+
+fn parse_continue(token: &str) -> Result<(String, String), ApiError> {
+    let bytes: Option<Vec<u8>> = (0..token.len())
+        .step_by(2)
+        .map(|i| token.get(i..i + 2).and_then(|h| u8::from_str_radix(h, 16).ok()))
+        .collect();
+    bytes
+        .and_then(|b| serde_json::from_slice::<(String, String)>(&b).ok())
+        .ok_or_else(|| ApiError::bad_request("continue key is not valid: invalid continue token"))
+}
+
+fn list(
+    state: &State,
+    def: &ResourceDef,
+    namespace: Option<&str>,
+    params: &HashMap<String, String>,
+    shape: Shape,
+) -> Result<Response, ApiError> {
+    let labels = LabelSelector::parse(params.get("labelSelector").map_or("", String::as_str))
+        .map_err(ApiError::bad_request)?;
+    let fields = FieldSelector::parse(params.get("fieldSelector").map_or("", String::as_str))
+        .map_err(ApiError::bad_request)?;
+    let after = params
+        .get("continue")
+        .filter(|c| !c.is_empty())
+        .map(|c| parse_continue(c))
+        .transpose()?;
+    let limit: usize = params
+        .get("limit")
+        .and_then(|l| l.parse().ok())
+        .filter(|l| *l > 0)
+        .unwrap_or(usize::MAX);
+    let (objects, rv) = {
+        let store = state.store.lock().map_err(|_| ApiError::poisoned())?;
+        (store.list(&def.bucket, namespace), store.rv())
+    };
+    let mut matching = objects
+        .into_iter()
+        .filter(|o| {
+            after.as_ref().is_none_or(|(ns, name)| {
+                let meta = &o["metadata"];
+                let key = (
+                    meta["namespace"].as_str().unwrap_or_default(),
+                    meta["name"].as_str().unwrap_or_default(),
+                );
+                key > (ns.as_str(), name.as_str())
+            })
+        })
+        .filter(|o| labels.matches(o) && fields.matches(o));
+    let items: Vec<Value> = matching.by_ref().take(limit).map(|o| convert(def, o)).collect();
+    let remaining = matching.count();
+    let mut metadata = json!({"resourceVersion": rv.to_string()});
+    if remaining > 0
+        && let Some(last) = items.last()
+    {
+        metadata["continue"] = json!(continue_token(last));
+        metadata["remainingItemCount"] = json!(remaining);
+    }
+    let value = match shape {
+        Shape::Table => {
+            let mut t = table(def, &items, rv);
+            t["metadata"] = metadata;
+            t
+        }
+        Shape::Metadata => {
+            let items: Vec<Value> = items.iter().map(metadata_only).collect();
+            json!({"apiVersion": "meta.k8s.io/v1", "kind": "PartialObjectMetadataList", "metadata": metadata, "items": items})
+        }
+        Shape::Object => {
+            json!({"apiVersion": def.api_version(), "kind": format!("{}List", def.kind), "metadata": metadata, "items": items})
+        }
+    };
+    Ok(ok(&value))
 }
 
 fn query(uri: &Uri) -> HashMap<String, String> {
@@ -55,7 +447,6 @@ fn query(uri: &Uri) -> HashMap<String, String> {
         })
         .unwrap_or_default()
 }
-
 fn decode(text: &str) -> String {
     let bytes = text.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
@@ -77,224 +468,6 @@ fn decode(text: &str) -> String {
     }
     String::from_utf8_lossy(&out).into_owned()
 }
-
-fn parse_target(state: &State, segments: &[&str]) -> Result<Option<Target>, ApiError> {
-    let (group, version, rest) = match segments {
-        ["api", version, rest @ ..] => ("", *version, rest),
-        ["apis", group, version, rest @ ..] => (*group, *version, rest),
-        _ => return Ok(None),
-    };
-    if rest.is_empty() {
-        return Ok(None);
-    }
-    let (namespace, rest) = match rest {
-        ["namespaces", ns, more @ ..] if !more.is_empty() => (Some((*ns).to_owned()), more),
-        other => (None, other),
-    };
-    let plural = rest[0];
-    let def = state
-        .find(group, version, plural)
-        .ok_or_else(|| ApiError::no_route(&segments.join("/")))?;
-    Ok(Some(Target {
-        def,
-        namespace,
-        name: rest.get(1).map(|s| (*s).to_owned()),
-        subresource: rest.get(2).map(|s| (*s).to_owned()),
-    }))
-}
-
-/// The single entry point of every request.
-pub async fn handle(
-    AxumState(state): AxumState<Arc<State>>,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    if let Some(token) = headers
-        .get("authorization")
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        && let Ok(mut tokens) = state.tokens.lock()
-    {
-        tokens.push(token.to_owned());
-    }
-    let latency = state.latency();
-    if !latency.is_zero() {
-        tokio::time::sleep(latency).await;
-    }
-    if let Some(code) = state.take_failure() {
-        return ApiError::injected(code).into_response();
-    }
-    match route(&state, &method, &uri, &headers, &body).await {
-        Ok(response) => response,
-        Err(error) => error.into_response(),
-    }
-}
-
-async fn route(
-    state: &Arc<State>,
-    method: &Method,
-    uri: &Uri,
-    headers: &HeaderMap,
-    body: &Bytes,
-) -> Result<Response, ApiError> {
-    let path = uri.path().trim_end_matches('/');
-    let segments: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
-    let defs = state.all_defs();
-    match segments.as_slice() {
-        ["version"] => return Ok(ok(&discovery::version())),
-        ["healthz" | "readyz" | "livez"] => return Ok((StatusCode::OK, "ok").into_response()),
-        ["api"] => return Ok(ok(&discovery::core_versions())),
-        ["apis"] => return Ok(ok(&discovery::group_list(&defs))),
-        ["api", version] => {
-            return discovery::resource_list(&defs, "", version)
-                .map(|v| ok(&v))
-                .ok_or_else(|| ApiError::no_route(path));
-        }
-        ["apis", group] => {
-            return discovery::group(&defs, group)
-                .map(|v| ok(&v))
-                .ok_or_else(|| ApiError::no_route(path));
-        }
-        ["apis", group, version] => {
-            return discovery::resource_list(&defs, group, version)
-                .map(|v| ok(&v))
-                .ok_or_else(|| ApiError::no_route(path));
-        }
-        ["openapi", "v3"] => return Ok(ok(&discovery::openapi_root(&defs))),
-        ["openapi", "v3", "api", "v1"] => {
-            return discovery::openapi_group_version(&defs, "", "v1")
-                .map(|v| ok(&v))
-                .ok_or_else(|| ApiError::no_route(path));
-        }
-        ["openapi", "v3", "apis", group, version] => {
-            return discovery::openapi_group_version(&defs, group, version)
-                .map(|v| ok(&v))
-                .ok_or_else(|| ApiError::no_route(path));
-        }
-        ["openapi", "v2"] => {
-            return Ok(ok(
-                &json!({"swagger": "2.0", "info": {"title": "Kubernetes", "version": "v1.32.0"}, "paths": {}, "definitions": {}}),
-            ));
-        }
-        _ => {}
-    }
-    let Some(target) = parse_target(state, &segments)? else {
-        return Err(ApiError::no_route(path));
-    };
-    let params = query(uri);
-    let namespace = target.namespace.clone().unwrap_or_default();
-    let validation = match params.get("fieldValidation").map(String::as_str) {
-        Some("Ignore") => FieldValidation::Ignore,
-        Some("Warn") => FieldValidation::Warn,
-        Some("Strict") => FieldValidation::Strict,
-        // The real server's default when the parameter is absent.
-        _ => FieldValidation::Warn,
-    };
-    let wants_table = headers
-        .get("accept")
-        .and_then(|a| a.to_str().ok())
-        .is_some_and(|a| a.contains("as=Table"));
-    let def = &target.def;
-    let subresource = target.subresource.as_deref();
-    match (method.clone(), target.name.as_deref()) {
-        (Method::GET, None) if params.get("watch").is_some_and(|w| w == "true" || w == "1") => {
-            watch(state.clone(), def.clone(), target.namespace.clone(), &params)
-        }
-        (Method::GET, None) => list(state, def, target.namespace.as_deref(), &params, wants_table),
-        (Method::GET, Some(name)) => {
-            let object = state
-                .store
-                .lock()
-                .ok()
-                .and_then(|s| s.get(&def.bucket, &namespace, name).cloned())
-                .map(|o| convert(def, o))
-                .ok_or_else(|| ApiError::not_found(def, name))?;
-            if wants_table {
-                let rv = state.store.lock().map(|s| s.rv()).unwrap_or_default();
-                return Ok(ok(&table(def, &[object], rv)));
-            }
-            Ok(ok(&object))
-        }
-        (Method::POST, None) => {
-            let object = parse_body(headers, body)?;
-            let (created, warnings) = verbs::create(state, def, &namespace, object, validation)?;
-            Ok(json_response(
-                StatusCode::CREATED,
-                &convert(def, created),
-                &warnings,
-            ))
-        }
-        (Method::PUT, Some(name)) => {
-            let object = parse_body(headers, body)?;
-            let (written, warnings) =
-                verbs::update(state, def, &namespace, name, object, subresource, validation)?;
-            Ok(json_response(StatusCode::OK, &convert(def, written), &warnings))
-        }
-        (Method::PATCH, Some(name)) => {
-            let content_type = headers
-                .get("content-type")
-                .and_then(|c| c.to_str().ok())
-                .unwrap_or_default();
-            let kind = if content_type.contains("apply-patch") {
-                PatchType::Apply
-            } else if content_type.contains("json-patch") {
-                PatchType::Json
-            } else if content_type.contains("strategic") {
-                PatchType::Strategic
-            } else {
-                PatchType::Merge
-            };
-            if kind == PatchType::Apply && params.get("fieldManager").is_none_or(String::is_empty) {
-                return Err(ApiError::bad_request("PATCH with apply requires a fieldManager"));
-            }
-            let patch = parse_body(headers, body)?;
-            let manager = params.get("fieldManager").map(String::as_str);
-            let (written, warnings, created) = verbs::patch(
-                state,
-                def,
-                &namespace,
-                name,
-                subresource,
-                kind,
-                patch,
-                manager,
-                validation,
-            )?;
-            let code = if created {
-                StatusCode::CREATED
-            } else {
-                StatusCode::OK
-            };
-            Ok(json_response(code, &convert(def, written), &warnings))
-        }
-        (Method::DELETE, Some(name)) => Ok(ok(&convert(def, verbs::delete(state, def, &namespace, name)?))),
-        (Method::DELETE, None) => {
-            let selector = LabelSelector::parse(params.get("labelSelector").map_or("", String::as_str))
-                .map_err(ApiError::bad_request)?;
-            let objects = state
-                .store
-                .lock()
-                .map(|s| s.list(&def.bucket, target.namespace.as_deref()))
-                .unwrap_or_default();
-            let mut deleted = Vec::new();
-            for object in objects.into_iter().filter(|o| selector.matches(o)) {
-                let ns = object["metadata"]["namespace"]
-                    .as_str()
-                    .unwrap_or_default()
-                    .to_owned();
-                let name = object["metadata"]["name"].as_str().unwrap_or_default().to_owned();
-                deleted.push(convert(def, verbs::delete(state, def, &ns, &name)?));
-            }
-            Ok(ok(
-                &json!({"apiVersion": def.api_version(), "kind": format!("{}List", def.kind), "metadata": {}, "items": deleted}),
-            ))
-        }
-        _ => Err(ApiError::method_not_allowed()),
-    }
-}
-
 fn parse_body(headers: &HeaderMap, body: &Bytes) -> Result<Value, ApiError> {
     let content_type = headers
         .get("content-type")
@@ -313,9 +486,7 @@ fn parse_body(headers: &HeaderMap, body: &Bytes) -> Result<Value, ApiError> {
         .or_else(|_| serde_saphyr::from_slice::<Value>(body))
         .map_err(|e| ApiError::bad_request(format!("the body of the request could not be decoded: {e}")))
 }
-
-/// Events are stored once and served by both event APIs, each in its own shape.
-fn convert(def: &ResourceDef, mut object: Value) -> Value {
+pub fn convert(def: &ResourceDef, mut object: Value) -> Value {
     if def.plural != "events" {
         return object;
     }
@@ -335,155 +506,4 @@ fn convert(def: &ResourceDef, mut object: Value) -> Value {
     }
     object["apiVersion"] = json!(wanted);
     object
-}
-
-fn list(
-    state: &State,
-    def: &ResourceDef,
-    namespace: Option<&str>,
-    params: &HashMap<String, String>,
-    wants_table: bool,
-) -> Result<Response, ApiError> {
-    let labels = LabelSelector::parse(params.get("labelSelector").map_or("", String::as_str))
-        .map_err(ApiError::bad_request)?;
-    let fields = FieldSelector::parse(params.get("fieldSelector").map_or("", String::as_str))
-        .map_err(ApiError::bad_request)?;
-    let (objects, rv) = {
-        let store = state
-            .store
-            .lock()
-            .map_err(|_| ApiError::bad_request("store poisoned"))?;
-        (store.list(&def.bucket, namespace), store.rv())
-    };
-    let mut items: Vec<Value> = objects
-        .into_iter()
-        .filter(|o| labels.matches(o) && fields.matches(o))
-        .map(|o| convert(def, o))
-        .collect();
-    let start: usize = params.get("continue").and_then(|c| c.parse().ok()).unwrap_or(0);
-    let limit: usize = params
-        .get("limit")
-        .and_then(|l| l.parse().ok())
-        .filter(|l| *l > 0)
-        .unwrap_or(usize::MAX);
-    let total = items.len();
-    items = items.into_iter().skip(start).take(limit).collect();
-    let mut metadata = json!({"resourceVersion": rv.to_string()});
-    if start.saturating_add(limit) < total {
-        metadata["continue"] = json!((start + limit).to_string());
-        metadata["remainingItemCount"] = json!(total - start - limit);
-    }
-    if wants_table {
-        let mut t = table(def, &items, rv);
-        t["metadata"] = metadata;
-        return Ok(ok(&t));
-    }
-    Ok(ok(
-        &json!({"apiVersion": def.api_version(), "kind": format!("{}List", def.kind), "metadata": metadata, "items": items}),
-    ))
-}
-
-fn watch_event(def: &ResourceDef, kind: &str, object: Value) -> Bytes {
-    let mut line = json!({"type": kind, "object": convert(def, object)}).to_string();
-    line.push('\n');
-    Bytes::from(line)
-}
-
-fn watch(
-    state: Arc<State>,
-    def: ResourceDef,
-    namespace: Option<String>,
-    params: &HashMap<String, String>,
-) -> Result<Response, ApiError> {
-    let labels = LabelSelector::parse(params.get("labelSelector").map_or("", String::as_str))
-        .map_err(ApiError::bad_request)?;
-    let fields = FieldSelector::parse(params.get("fieldSelector").map_or("", String::as_str))
-        .map_err(ApiError::bad_request)?;
-    let bookmarks = params.get("allowWatchBookmarks").is_some_and(|b| b == "true");
-    let timeout = params
-        .get("timeoutSeconds")
-        .and_then(|t| t.parse::<u64>().ok())
-        .unwrap_or(1800);
-    let from: u64 = params
-        .get("resourceVersion")
-        .and_then(|r| r.parse().ok())
-        .unwrap_or(0);
-    let matches = {
-        let (def, namespace) = (def.clone(), namespace.clone());
-        move |bucket: &str, object: &Value| {
-            bucket == def.bucket
-                && namespace
-                    .as_deref()
-                    .is_none_or(|ns| object["metadata"]["namespace"].as_str() == Some(ns))
-                && labels.matches(object)
-                && fields.matches(object)
-        }
-    };
-    let (initial, receiver, current_rv) = {
-        let store = state
-            .store
-            .lock()
-            .map_err(|_| ApiError::bad_request("store poisoned"))?;
-        if from == 0 {
-            let objects = store.list(&def.bucket, namespace.as_deref());
-            let initial: Vec<Bytes> = objects
-                .into_iter()
-                .filter(|o| matches(&def.bucket, o))
-                .map(|o| watch_event(&def, "ADDED", o))
-                .collect();
-            (initial, store.subscribe(), store.rv())
-        } else if from < store.oldest() {
-            let gone = ApiError::gone(from).status();
-            let line = format!("{}\n", json!({"type": "ERROR", "object": gone}));
-            return Ok((StatusCode::OK, [("content-type", "application/json")], line).into_response());
-        } else {
-            let (past, receiver) = store.since(from);
-            let initial = past
-                .into_iter()
-                .filter(|c| matches(&c.bucket, &c.object))
-                .map(|c| watch_event(&def, c.kind, c.object))
-                .collect();
-            (initial, receiver, store.rv())
-        }
-    };
-    let mut epoch = state.watch_epoch.subscribe();
-    epoch.mark_unchanged();
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(timeout);
-    let def_for_stream = def.clone();
-    let live = futures::stream::unfold(
-        (receiver, epoch, current_rv),
-        move |(mut receiver, mut epoch, mut last_rv)| {
-            let def = def_for_stream.clone();
-            let matches = matches.clone();
-            async move {
-                loop {
-                    let bookmark = tokio::time::sleep(Duration::from_secs(if bookmarks { 10 } else { 3600 }));
-                    tokio::select! {
-                        _ = tokio::time::sleep_until(deadline) => return None,
-                        _ = epoch.changed() => return None,
-                        _ = bookmark, if bookmarks => {
-                            let object = json!({"kind": def.kind, "apiVersion": def.api_version(), "metadata": {"resourceVersion": last_rv.to_string()}});
-                            return Some((Ok::<Bytes, std::io::Error>(watch_event(&def, "BOOKMARK", object)), (receiver, epoch, last_rv)));
-                        }
-                        change = receiver.recv() => match change {
-                            Ok(change) => {
-                                last_rv = change.rv;
-                                if matches(&change.bucket, &change.object) {
-                                    return Some((Ok(watch_event(&def, change.kind, change.object)), (receiver, epoch, last_rv)));
-                                }
-                            }
-                            Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) | Err(tokio::sync::broadcast::error::RecvError::Closed) => return None,
-                        }
-                    }
-                }
-            }
-        },
-    );
-    let stream = futures::stream::iter(initial.into_iter().map(Ok::<Bytes, std::io::Error>)).chain(live);
-    Ok((
-        StatusCode::OK,
-        [("content-type", "application/json")],
-        Body::from_stream(stream),
-    )
-        .into_response())
 }

@@ -1,35 +1,57 @@
 //! An in-memory Kubernetes API server for tests and the local mode of eks-operator.
 //!
-//! It serves discovery, OpenAPI v3 (enough for kubectl's server-side field validation and `explain`), the
-//! built-in resources the operator and its chart use, and any resource defined by a CustomResourceDefinition,
-//! with get/list/watch/create/update/patch (merge, JSON, strategic-as-merge, server-side apply)/delete,
-//! finalizers, the status subresource, garbage collection of owned objects and `Table` output. See the crate
-//! README for what is deliberately not emulated.
+//! It serves discovery, OpenAPI (enough for kubectl's server-side field validation and `explain`), the
+//! built-in resources the operator and its chart use, and any resource defined by a CustomResourceDefinition
+//! (schema validation, defaulting, pruning, CEL rules), with get/list/watch/create/update/patch (merge, JSON,
+//! strategic, server-side apply with managedFields)/delete, finalizers, the status subresource, garbage
+//! collection of owned objects and `Table` output. See the crate README for what is deliberately not
+//! emulated.
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
+//! let emulator = kube_emulator::Emulator::start().await?; // a free loopback port, ready at once
+//! emulator.apply_yaml(include_str!("../tests/fixtures/widget-crd.yaml"))?;
+//! let client = emulator.client(); // a kube::Client
+//! emulator.faults().fail_next(2, 429); // the next two requests get 429 with Retry-After
+//! emulator.shutdown().await;
+//! # Ok(()) }
+//! ```
 #![forbid(unsafe_code)]
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 
+mod cel;
+mod delete;
 mod discovery;
 mod errors;
+mod faults;
+mod fields;
 mod http;
+mod kubeconfig;
+mod openapi;
 mod protobuf;
 pub mod resources;
 pub mod schema;
 pub mod select;
+mod ssa;
 mod state;
 pub mod store;
+mod strategic;
 mod table;
 mod verbs;
+mod watch;
 
 use std::net::SocketAddr;
 use std::path::Path;
 use std::sync::Arc;
-use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use axum::Router;
+use serde_json::Value;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
+pub use errors::ApiError;
+pub use faults::Faults;
 pub use state::State;
 
 /// Why the emulator could not start.
@@ -45,11 +67,88 @@ pub enum StartError {
     },
 }
 
-/// Options of [`Emulator::start_with`].
+/// Why [`Emulator::apply_yaml`], [`Emulator::apply_json`] or [`Emulator::apply_crd`] failed.
+#[derive(Debug, thiserror::Error)]
+pub enum ApplyError {
+    /// The text is not YAML or JSON objects.
+    #[error("parsing the manifest: {0}")]
+    Parse(String),
+    /// A document has no `apiVersion`, `kind` or `metadata.name`, or its kind is not served.
+    #[error("{0}")]
+    Unknown(String),
+    /// The server refused the object, as it would over HTTP.
+    #[error("{0}")]
+    Refused(#[from] ApiError),
+}
+
+/// Options of [`Emulator::start_with`] (see [`Emulator::builder`] for more).
 #[derive(Clone, Debug, Default)]
 pub struct Options {
     /// Loopback port; 0 picks a free one.
     pub port: u16,
+}
+
+/// Settings of an emulator about to start.
+#[derive(Clone, Debug)]
+pub struct Builder {
+    port: u16,
+    history: usize,
+}
+
+impl Default for Builder {
+    fn default() -> Self {
+        Self {
+            port: 0,
+            history: store::HISTORY,
+        }
+    }
+}
+
+impl Builder {
+    /// The loopback port (0, the default: a free one).
+    pub fn port(mut self, port: u16) -> Self {
+        self.port = port;
+        self
+    }
+
+    /// How many changes are kept for watches that resume from a resource version (default 20,000); a watch
+    /// from an older version gets `410 Gone`.
+    pub fn watch_history(mut self, changes: usize) -> Self {
+        self.history = changes;
+        self
+    }
+
+    /// Binds 127.0.0.1 and starts serving; the emulator is ready when this returns.
+    pub async fn start(self) -> Result<Emulator, StartError> {
+        let listener = tokio::net::TcpListener::bind(("127.0.0.1", self.port))
+            .await
+            .map_err(|source| StartError::Bind {
+                port: self.port,
+                source,
+            })?;
+        let addr = listener.local_addr().map_err(|source| StartError::Bind {
+            port: self.port,
+            source,
+        })?;
+        let state = Arc::new(State::new(self.history));
+        let app = Router::new().fallback(http::handle).with_state(state.clone());
+        let (stop, stopped) = oneshot::channel::<()>();
+        let faults = state.faults.clone();
+        let task = tokio::spawn(async move {
+            let shutdown = async move {
+                let _ = stopped.await;
+                // End open watches so the server can finish.
+                faults.drop_watches();
+            };
+            let _ = axum::serve(listener, app).with_graceful_shutdown(shutdown).await;
+        });
+        Ok(Emulator {
+            addr,
+            state,
+            stop: Some(stop),
+            task: Some(task),
+        })
+    }
 }
 
 /// A running emulator; it stops when dropped or on [`Emulator::shutdown`].
@@ -60,42 +159,23 @@ pub struct Emulator {
     task: Option<JoinHandle<()>>,
 }
 
+/// The bearer token of the kubeconfigs the emulator writes.
+pub const TOKEN: &str = "kube-emulator-token";
+
 impl Emulator {
-    /// Starts on a free loopback port.
+    /// Starts on a free loopback port with default settings.
     pub async fn start() -> Result<Self, StartError> {
-        Self::start_with(Options::default()).await
+        Builder::default().start().await
+    }
+
+    /// Settings for an emulator to start ([`Builder::start`]).
+    pub fn builder() -> Builder {
+        Builder::default()
     }
 
     /// Starts with options.
     pub async fn start_with(options: Options) -> Result<Self, StartError> {
-        let listener = tokio::net::TcpListener::bind(("127.0.0.1", options.port))
-            .await
-            .map_err(|source| StartError::Bind {
-                port: options.port,
-                source,
-            })?;
-        let addr = listener.local_addr().map_err(|source| StartError::Bind {
-            port: options.port,
-            source,
-        })?;
-        let state = Arc::new(State::default());
-        let app = Router::new().fallback(http::handle).with_state(state.clone());
-        let (stop, stopped) = oneshot::channel::<()>();
-        let watch_epoch = state.watch_epoch.clone();
-        let task = tokio::spawn(async move {
-            let shutdown = async move {
-                let _ = stopped.await;
-                // End open watches so the server can finish.
-                watch_epoch.send_modify(|e| *e += 1);
-            };
-            let _ = axum::serve(listener, app).with_graceful_shutdown(shutdown).await;
-        });
-        Ok(Self {
-            addr,
-            state,
-            stop: Some(stop),
-            task: Some(task),
-        })
+        Builder::default().port(options.port).start().await
     }
 
     /// `http://127.0.0.1:PORT`.
@@ -108,23 +188,22 @@ impl Emulator {
         self.addr
     }
 
-    /// A kube client for the emulator.
+    /// A kube client for the emulator (plain HTTP, the kubeconfig's bearer token).
     pub fn client(&self) -> kube::Client {
         // With both rustls back ends linked into one binary (the AWS SDK brings aws-lc-rs), rustls needs a
         // process default; keep whichever is installed already.
         let _ = rustls::crypto::ring::default_provider().install_default();
         let uri = self.url().parse().unwrap_or_default();
-        let config = kube::Config::new(uri);
+        let mut config = kube::Config::new(uri);
+        config.default_namespace = "default".into();
+        config.auth_info.token = Some(TOKEN.to_owned().into());
         #[allow(clippy::expect_used)]
         kube::Client::try_from(config).expect("a plain HTTP client can always be built")
     }
 
-    /// A kubeconfig that kubectl and kube-rs accept.
+    /// A kubeconfig that kubectl, Helm and kube-rs accept.
     pub fn kubeconfig(&self) -> String {
-        format!(
-            "apiVersion: v1\nkind: Config\nclusters:\n- name: emulator\n  cluster:\n    server: {url}\ncontexts:\n- name: emulator\n  context:\n    cluster: emulator\n    user: emulator\n    namespace: default\ncurrent-context: emulator\npreferences: {{}}\nusers:\n- name: emulator\n  user:\n    token: emulator-token\n",
-            url = self.url()
-        )
+        kubeconfig::render(&self.url(), TOKEN)
     }
 
     /// Writes [`Self::kubeconfig`] to `path`.
@@ -132,31 +211,95 @@ impl Emulator {
         std::fs::write(path, self.kubeconfig())
     }
 
-    /// Bearer tokens seen so far (accepted, never checked).
+    /// Bearer tokens seen so far, one per request that carried one (accepted, never checked).
     pub fn seen_bearer_tokens(&self) -> Vec<String> {
         self.state.tokens.lock().map(|t| t.clone()).unwrap_or_default()
     }
 
-    /// Ends every open watch (clients must re-watch).
+    /// The fault-injection handle (cheap to clone).
+    pub fn faults(&self) -> Faults {
+        self.state.faults.clone()
+    }
+
+    /// Ends every open watch (clients must re-watch); see [`Faults::drop_watches`].
     pub fn drop_watches(&self) {
-        self.state.watch_epoch.send_modify(|e| *e += 1);
+        self.state.faults.drop_watches();
     }
 
-    /// Makes the next `count` requests fail with `code` (500 or 429).
+    /// Makes the next `count` requests fail with `code` (500 or 429); see [`Faults::fail_next`].
     pub fn fail_next(&self, count: u32, code: u16) {
-        self.state
-            .faults
-            .fail_code
-            .store(u32::from(code), Ordering::Relaxed);
-        self.state.faults.fail_next.store(count, Ordering::Relaxed);
+        self.state.faults.fail_next(count, code);
     }
 
-    /// Adds latency to every request.
+    /// Adds latency to every request; see [`Faults::set_latency`].
     pub fn set_latency(&self, latency: Duration) {
-        self.state
-            .faults
-            .latency_ms
-            .store(latency.as_millis() as u64, Ordering::Relaxed);
+        self.state.faults.set_latency(latency);
+    }
+
+    /// Applies one object (server-side apply as field manager `kube-emulator`, forced), without HTTP and
+    /// without fault injection. Namespaced objects without a namespace go to `default`. Returns the stored
+    /// object.
+    pub fn apply_json(&self, object: &Value) -> Result<Value, ApplyError> {
+        let api_version = object["apiVersion"].as_str().unwrap_or_default();
+        let kind = object["kind"].as_str().unwrap_or_default();
+        let name = object["metadata"]["name"].as_str().unwrap_or_default();
+        if api_version.is_empty() || kind.is_empty() || name.is_empty() {
+            return Err(ApplyError::Unknown(
+                "an object needs apiVersion, kind and metadata.name".into(),
+            ));
+        }
+        let (group, version) = api_version.rsplit_once('/').unwrap_or(("", api_version));
+        let def = self
+            .state
+            .all_defs()
+            .into_iter()
+            .find(|d| d.group == group && d.version == version && d.kind == kind)
+            .ok_or_else(|| ApplyError::Unknown(format!("no kind \"{kind}\" is served in {api_version}")))?;
+        let namespace = if def.namespaced {
+            object["metadata"]["namespace"].as_str().unwrap_or("default")
+        } else {
+            ""
+        };
+        let options = verbs::WriteOptions {
+            validation: verbs::FieldValidation::Strict,
+            manager: "kube-emulator".into(),
+            force: true,
+            dry_run: false,
+        };
+        let (stored, _, _) = verbs::patch(
+            &self.state,
+            &def,
+            namespace,
+            name,
+            None,
+            verbs::PatchType::Apply,
+            object.clone(),
+            &options,
+        )?;
+        Ok(stored)
+    }
+
+    /// Applies every document of a YAML (or JSON) text, in order (see [`Self::apply_json`]). A
+    /// CustomResourceDefinition is served as soon as it is applied, so a later document may use it.
+    pub fn apply_yaml(&self, text: &str) -> Result<Vec<Value>, ApplyError> {
+        let documents: Vec<Value> =
+            serde_saphyr::from_multiple(text).map_err(|e| ApplyError::Parse(e.to_string()))?;
+        documents
+            .iter()
+            .filter(|d| d.is_object())
+            .map(|d| self.apply_json(d))
+            .collect()
+    }
+
+    /// Applies a CustomResourceDefinition; its resource is served (and `Established`) when this returns.
+    pub fn apply_crd(
+        &self,
+        crd: &k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition,
+    ) -> Result<Value, ApplyError> {
+        let mut value = serde_json::to_value(crd).map_err(|e| ApplyError::Parse(e.to_string()))?;
+        value["apiVersion"] = "apiextensions.k8s.io/v1".into();
+        value["kind"] = "CustomResourceDefinition".into();
+        self.apply_json(&value)
     }
 
     /// The shared state (store and served resources), for white-box tests.
@@ -164,7 +307,7 @@ impl Emulator {
         &self.state
     }
 
-    /// Stops serving and waits for the server task.
+    /// Stops serving (open watches end) and waits for the server task.
     pub async fn shutdown(mut self) {
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());

@@ -1,26 +1,13 @@
 //! The shared state of a running emulator: store, served resources, fault injection, seen tokens.
 
-use std::collections::HashMap;
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
-use std::time::Duration;
+use std::sync::atomic::{AtomicU64, Ordering};
 
-use serde_json::{Value, json};
-use tokio::sync::watch;
+use serde_json::json;
 
+use crate::faults::Faults;
 use crate::resources::{ResourceDef, builtins};
 use crate::store::Store;
-
-/// Faults injected into request handling.
-#[derive(Default)]
-pub struct Faults {
-    /// Requests still to fail.
-    pub fail_next: AtomicU32,
-    /// The HTTP code of the failures (500 or 429).
-    pub fail_code: AtomicU32,
-    /// Latency added to every request, in milliseconds.
-    pub latency_ms: AtomicU64,
-}
 
 /// Everything the handlers share.
 pub struct State {
@@ -28,26 +15,22 @@ pub struct State {
     pub store: Mutex<Store>,
     /// Served resources.
     pub defs: Mutex<Vec<ResourceDef>>,
-    /// Last applied configuration per (bucket, namespace, name, field manager), for server-side apply.
-    pub applied: Mutex<HashMap<(String, String, String, String), Value>>,
     /// Fault injection.
     pub faults: Faults,
     /// Bearer tokens seen, in order.
     pub tokens: Mutex<Vec<String>>,
-    /// Bumped to end every open watch.
-    pub watch_epoch: watch::Sender<u64>,
     counter: AtomicU64,
 }
 
-impl Default for State {
-    fn default() -> Self {
+impl State {
+    /// A fresh state with the built-in resources and namespaces; watches can resume from the last
+    /// `history` changes.
+    pub fn new(history: usize) -> Self {
         let state = Self {
-            store: Mutex::default(),
+            store: Mutex::new(Store::new(history)),
             defs: Mutex::new(builtins()),
-            applied: Mutex::default(),
             faults: Faults::default(),
             tokens: Mutex::default(),
-            watch_epoch: watch::channel(0).0,
             counter: AtomicU64::new(0),
         };
         for ns in ["default", "kube-system", "kube-public", "kube-node-lease"] {
@@ -111,20 +94,5 @@ impl State {
     /// Every served resource.
     pub fn all_defs(&self) -> Vec<ResourceDef> {
         self.defs.lock().map(|d| d.clone()).unwrap_or_default()
-    }
-
-    /// Consumes one injected failure, if any is pending: its HTTP code.
-    pub fn take_failure(&self) -> Option<u16> {
-        let pending = self.faults.fail_next.load(Ordering::Relaxed);
-        if pending == 0 {
-            return None;
-        }
-        self.faults.fail_next.fetch_sub(1, Ordering::Relaxed);
-        Some(self.faults.fail_code.load(Ordering::Relaxed) as u16)
-    }
-
-    /// The injected latency.
-    pub fn latency(&self) -> Duration {
-        Duration::from_millis(self.faults.latency_ms.load(Ordering::Relaxed))
     }
 }

@@ -30,22 +30,29 @@ pub struct Store {
     objects: BTreeMap<String, BTreeMap<Key, Value>>,
     rv: u64,
     history: VecDeque<Change>,
+    capacity: usize,
     live: broadcast::Sender<Change>,
 }
 
 impl Default for Store {
     fn default() -> Self {
+        Self::new(HISTORY)
+    }
+}
+
+impl Store {
+    /// An empty store keeping the last `history` changes for watches that resume.
+    pub fn new(history: usize) -> Self {
         let (live, _) = broadcast::channel(65_536);
         Self {
             objects: BTreeMap::new(),
             rv: 1,
             history: VecDeque::new(),
+            capacity: history.max(1),
             live,
         }
     }
-}
 
-impl Store {
     /// The current resource version.
     pub fn rv(&self) -> u64 {
         self.rv
@@ -54,6 +61,16 @@ impl Store {
     /// The oldest version a watch can resume from.
     pub fn oldest(&self) -> u64 {
         self.history.front().map_or(self.rv, |c| c.rv.saturating_sub(1))
+    }
+
+    /// How many objects are stored.
+    pub fn len(&self) -> usize {
+        self.objects.values().map(BTreeMap::len).sum()
+    }
+
+    /// Whether nothing is stored.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
     }
 
     /// One object.
@@ -120,7 +137,7 @@ impl Store {
             object,
         };
         self.history.push_back(change.clone());
-        while self.history.len() > HISTORY {
+        while self.history.len() > self.capacity {
             self.history.pop_front();
         }
         let _ = self.live.send(change);

@@ -1,0 +1,142 @@
+//! Watches: a stream of JSON lines (`{"type": "ADDED", "object": ...}`), as kubectl and kube-rs read them.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::body::{Body, Bytes};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use futures::StreamExt;
+use serde_json::{Value, json};
+
+use crate::errors::ApiError;
+use crate::http::{Shape, convert, metadata_only};
+use crate::resources::ResourceDef;
+use crate::select::{FieldSelector, LabelSelector};
+use crate::state::State;
+use crate::table::table;
+
+fn watch_event(def: &ResourceDef, shape: Shape, kind: &str, object: Value) -> Bytes {
+    let object = convert(def, object);
+    let object = match shape {
+        Shape::Object => object,
+        _ if kind == "BOOKMARK" => object,
+        Shape::Metadata => metadata_only(&object),
+        Shape::Table => {
+            let rv = object["metadata"]["resourceVersion"]
+                .as_str()
+                .and_then(|r| r.parse().ok())
+                .unwrap_or(0);
+            table(def, &[object], rv)
+        }
+    };
+    let mut line = json!({"type": kind, "object": object}).to_string();
+    line.push('\n');
+    Bytes::from(line)
+}
+
+/// A watch: initial `ADDED` events (no version given), or the changes after the given version (410 when it is
+/// older than the kept history), then live changes, bookmarks when asked for, until the timeout, a dropped
+/// watch or the server's shutdown.
+pub fn watch(
+    state: Arc<State>,
+    def: ResourceDef,
+    namespace: Option<String>,
+    params: &HashMap<String, String>,
+    shape: Shape,
+) -> Result<Response, ApiError> {
+    let labels = LabelSelector::parse(params.get("labelSelector").map_or("", String::as_str))
+        .map_err(ApiError::bad_request)?;
+    let fields = FieldSelector::parse(params.get("fieldSelector").map_or("", String::as_str))
+        .map_err(ApiError::bad_request)?;
+    let bookmarks = params.get("allowWatchBookmarks").is_some_and(|b| b == "true");
+    let timeout = params
+        .get("timeoutSeconds")
+        .and_then(|t| t.parse::<u64>().ok())
+        .unwrap_or(1800);
+    let from: u64 = params
+        .get("resourceVersion")
+        .and_then(|r| r.parse().ok())
+        .unwrap_or(0);
+    let matches = {
+        let (def, namespace) = (def.clone(), namespace.clone());
+        move |bucket: &str, object: &Value| {
+            bucket == def.bucket
+                && namespace
+                    .as_deref()
+                    .is_none_or(|ns| object["metadata"]["namespace"].as_str() == Some(ns))
+                && labels.matches(object)
+                && fields.matches(object)
+        }
+    };
+    let (initial, receiver, current_rv) = {
+        let store = state.store.lock().map_err(|_| ApiError::poisoned())?;
+        if from != 0 && state.faults.take_watch_expiry() {
+            let gone = ApiError::gone(from).status();
+            let line = format!("{}\n", json!({"type": "ERROR", "object": gone}));
+            return Ok((StatusCode::OK, [("content-type", "application/json")], line).into_response());
+        }
+        if from == 0 {
+            let objects = store.list(&def.bucket, namespace.as_deref());
+            let initial: Vec<Bytes> = objects
+                .into_iter()
+                .filter(|o| matches(&def.bucket, o))
+                .map(|o| watch_event(&def, shape, "ADDED", o))
+                .collect();
+            (initial, store.subscribe(), store.rv())
+        } else if from < store.oldest() {
+            let gone = ApiError::gone(from).status();
+            let line = format!("{}\n", json!({"type": "ERROR", "object": gone}));
+            return Ok((StatusCode::OK, [("content-type", "application/json")], line).into_response());
+        } else {
+            let (past, receiver) = store.since(from);
+            let initial = past
+                .into_iter()
+                .filter(|c| matches(&c.bucket, &c.object))
+                .map(|c| watch_event(&def, shape, c.kind, c.object))
+                .collect();
+            (initial, receiver, store.rv())
+        }
+    };
+    let mut epoch = state.faults.watch_epoch();
+    epoch.mark_unchanged();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(timeout);
+    let def_for_stream = def.clone();
+    let live = futures::stream::unfold(
+        (receiver, epoch, current_rv),
+        move |(mut receiver, mut epoch, mut last_rv)| {
+            let def = def_for_stream.clone();
+            let matches = matches.clone();
+            async move {
+                loop {
+                    let bookmark = tokio::time::sleep(Duration::from_secs(if bookmarks { 10 } else { 3600 }));
+                    tokio::select! {
+                        _ = tokio::time::sleep_until(deadline) => return None,
+                        _ = epoch.changed() => return None,
+                        _ = bookmark, if bookmarks => {
+                            let object = json!({"kind": def.kind, "apiVersion": def.api_version(), "metadata": {"resourceVersion": last_rv.to_string()}});
+                            return Some((Ok::<Bytes, std::io::Error>(watch_event(&def, shape, "BOOKMARK", object)), (receiver, epoch, last_rv)));
+                        }
+                        change = receiver.recv() => match change {
+                            Ok(change) => {
+                                last_rv = change.rv;
+                                if matches(&change.bucket, &change.object) {
+                                    return Some((Ok(watch_event(&def, shape, change.kind, change.object)), (receiver, epoch, last_rv)));
+                                }
+                            }
+                            Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) | Err(tokio::sync::broadcast::error::RecvError::Closed) => return None,
+                        }
+                    }
+                }
+            }
+        },
+    );
+    let stream = futures::stream::iter(initial.into_iter().map(Ok::<Bytes, std::io::Error>)).chain(live);
+    Ok((
+        StatusCode::OK,
+        [("content-type", "application/json")],
+        Body::from_stream(stream),
+    )
+        .into_response())
+}
