@@ -20,6 +20,9 @@ fn kubectl(config: &Path, args: &[&str], stdin: Option<&str>) -> (bool, String, 
     let mut child = Command::new(kubectl_binary())
         .arg("--kubeconfig")
         .arg(config)
+        // A discovery cache per test: ports are reused, caches must not be.
+        .arg("--cache-dir")
+        .arg(config.with_file_name("kube-cache"))
         .args(args)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
@@ -212,5 +215,194 @@ async fn built_in_resources_with_kubectl() {
         assert!(stderr.contains("namespaces \"nowhere\" not found"), "{stderr}");
         ok(config, &["delete", "namespace", "team-a"], None);
         assert!(!ok(config, &["get", "configmaps", "-A", "-o", "name"], None).contains("settings"));
+    });
+}
+
+const DEPLOYMENT: &str = "apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web, labels: {app: web}}
+spec:
+  replicas: 2
+  selector: {matchLabels: {app: web}}
+  template:
+    metadata: {labels: {app: web}}
+    spec:
+      containers:
+      - {name: app, image: app:1, env: [{name: A, value: '1'}]}
+      - {name: side, image: side:1}
+";
+
+#[tokio::test(flavor = "multi_thread")]
+async fn apply_conflicts_explain_and_crd_deletion_with_kubectl() {
+    let (_emulator, _dir, config) = started().await;
+    let config = config.as_path();
+    tokio::task::block_in_place(|| {
+        ok(config, &["apply", "-f", FIXTURE], None);
+        let explained = ok(config, &["explain", "widgets.spec"], None);
+        assert!(
+            explained.contains("What the widget should be") && explained.contains("How many parts"),
+            "{explained}"
+        );
+
+        // Server-side apply: a field another manager changed is a conflict until forced.
+        ok(
+            config,
+            &["apply", "--server-side", "-f", "-"],
+            Some(&widget("s", "")),
+        );
+        ok(
+            config,
+            &[
+                "patch",
+                "widget",
+                "s",
+                "--type",
+                "merge",
+                "-p",
+                r#"{"spec":{"size":4}}"#,
+            ],
+            None,
+        );
+        let (success, _, stderr) = kubectl(
+            config,
+            &["apply", "--server-side", "-f", "-"],
+            Some(&widget("s", "")),
+        );
+        assert!(!success);
+        assert!(
+            stderr.contains("conflict") && stderr.contains("kubectl-patch") && stderr.contains(".spec.size"),
+            "{stderr}"
+        );
+        ok(
+            config,
+            &["apply", "--server-side", "--force-conflicts", "-f", "-"],
+            Some(&widget("s", "")),
+        );
+        assert_eq!(
+            ok(
+                config,
+                &["get", "widget", "s", "-o", "jsonpath={.spec.size}"],
+                None
+            ),
+            "3"
+        );
+        let managed = ok(
+            config,
+            &["get", "widget", "s", "-o", "yaml", "--show-managed-fields"],
+            None,
+        );
+        assert!(
+            managed.contains("manager: kubectl") && managed.contains("operation: Apply"),
+            "{managed}"
+        );
+
+        // Client-side apply of a built-in twice: the strategic merge patch keeps the list items it names.
+        ok(config, &["apply", "-f", "-"], Some(DEPLOYMENT));
+        ok(
+            config,
+            &["apply", "-f", "-"],
+            Some(
+                &DEPLOYMENT
+                    .replace("app:1", "app:2")
+                    .replace("replicas: 2", "replicas: 3"),
+            ),
+        );
+        let containers = ok(
+            config,
+            &[
+                "get",
+                "deploy",
+                "web",
+                "-o",
+                "jsonpath={.spec.template.spec.containers[*].image}",
+            ],
+            None,
+        );
+        assert_eq!(containers, "app:2 side:1");
+        let generation = ok(
+            config,
+            &["get", "deploy", "web", "-o", "jsonpath={.metadata.generation}"],
+            None,
+        );
+        assert_eq!(generation, "2");
+        let described = ok(config, &["describe", "deployment", "web"], None);
+        assert!(described.contains("app:2"), "{described}");
+        ok(config, &["delete", "-f", "-"], Some(DEPLOYMENT));
+
+        // Deleting the CRD deletes its objects; the resource is no longer served.
+        ok(config, &["delete", "crd", "widgets.example.io"], None);
+        let (success, _, stderr) = kubectl(config, &["get", "widgets"], None);
+        assert!(!success);
+        assert!(
+            stderr.contains("the server doesn't have a resource type \"widgets\"")
+                || stderr.contains("the server could not find the requested resource"),
+            "{stderr}"
+        );
+    });
+}
+
+const EKS_CRD: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../../deploy/crds/eksclusters.eksoperator.io.yaml"
+);
+const EKS_EXAMPLE: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../../deploy/examples/minimal-single-region.yaml"
+);
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_projects_eks_cluster_crd_with_kubectl() {
+    if !Path::new(EKS_CRD).is_file() || !Path::new(EKS_EXAMPLE).is_file() {
+        eprintln!("skipped: {EKS_CRD} or {EKS_EXAMPLE} is not there yet");
+        return;
+    }
+    let (_emulator, _dir, config) = started().await;
+    let config = config.as_path();
+    tokio::task::block_in_place(|| {
+        ok(config, &["apply", "--server-side", "-f", EKS_CRD], None);
+        ok(
+            config,
+            &[
+                "wait",
+                "--for=condition=Established",
+                "crd/eksclusters.eksoperator.io",
+                "--timeout=10s",
+            ],
+            None,
+        );
+        ok(config, &["apply", "-f", EKS_EXAMPLE], None);
+        let table = ok(config, &["get", "eksc"], None);
+        let header: Vec<&str> = table.lines().next().unwrap().split_whitespace().collect();
+        assert_eq!(header, ["NAME", "REGIONS", "VERSION", "PHASE", "AGE"], "{table}");
+        assert!(
+            table.contains("[\"us-east-1\"]") && table.contains("1.31"),
+            "{table}"
+        );
+        assert!(ok(config, &["explain", "eksc.spec.network"], None).contains("vpcCidr"));
+
+        let example = std::fs::read_to_string(EKS_EXAMPLE).unwrap();
+        let invalid = example
+            .replace("name: demo", "name: bad")
+            .replace("10.20.0.0/16", "abc");
+        let (success, _, stderr) = kubectl(config, &["apply", "-f", "-"], Some(&invalid));
+        assert!(!success);
+        assert!(
+            stderr.contains("The EksCluster \"bad\" is invalid")
+                && stderr.contains("spec.network.vpcCidr: Invalid value: \"abc\""),
+            "{stderr}"
+        );
+        // CEL: the VPC CIDR is immutable.
+        let changed = example.replace("10.20.0.0/16", "10.30.0.0/16");
+        let (success, _, stderr) = kubectl(config, &["apply", "-f", "-"], Some(&changed));
+        assert!(!success);
+        assert!(stderr.contains("vpcCidr is immutable"), "{stderr}");
+        let (success, _, stderr) = kubectl(
+            config,
+            &["apply", "-f", "-"],
+            Some(&example.replace("  regions:", "  colour: blue\n  regions:")),
+        );
+        assert!(!success);
+        assert!(stderr.contains("unknown field \"spec.colour\""), "{stderr}");
+        ok(config, &["delete", "-f", EKS_EXAMPLE], None);
     });
 }
