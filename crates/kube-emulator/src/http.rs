@@ -332,7 +332,7 @@ fn route(
                 .list(&def.bucket, target.namespace.as_deref());
             let mut deleted = Vec::new();
             for object in objects
-                .into_iter()
+                .iter()
                 .filter(|o| selector.matches(o) && fields.matches(o))
             {
                 let ns = object["metadata"]["namespace"]
@@ -396,8 +396,9 @@ fn list(
         let store = state.store.lock().map_err(|_| ApiError::poisoned())?;
         (store.list(&def.bucket, namespace), store.rv())
     };
+    let is_events = def.plural == "events";
     let mut matching = objects
-        .into_iter()
+        .iter()
         .filter(|o| {
             after.as_ref().is_none_or(|(ns, name)| {
                 let meta = &o["metadata"];
@@ -408,8 +409,14 @@ fn list(
                 key > (ns.as_str(), name.as_str())
             })
         })
-        .filter(|o| labels.matches(o) && fields.matches(o));
-    let items: Vec<Value> = matching.by_ref().take(limit).map(|o| convert(def, o)).collect();
+        .filter_map(|o| {
+            // Only events are converted (served by two APIs); everything else is cloned once it matches.
+            let converted = is_events.then(|| convert(def, o.as_ref().clone()));
+            let object = converted.as_ref().unwrap_or(o.as_ref());
+            (labels.matches(object) && fields.matches(object))
+                .then(|| converted.clone().unwrap_or_else(|| o.as_ref().clone()))
+        });
+    let items: Vec<Value> = matching.by_ref().take(limit).collect();
     let remaining = matching.count();
     let mut metadata = json!({"resourceVersion": rv.to_string()});
     if remaining > 0

@@ -101,7 +101,8 @@ impl LabelSelector {
 pub struct FieldSelector(Vec<(String, bool, String)>);
 
 impl FieldSelector {
-    /// Parses the selector; other fields are refused as the real server refuses unsupported ones.
+    /// Parses the selector. Any dotted field path is accepted (`metadata.name`, `involvedObject.uid`,
+    /// `type`, ...), where the real server accepts a fixed list per resource.
     pub fn parse(text: &str) -> Result<Self, String> {
         let mut terms = Vec::new();
         for term in text.split(',').map(str::trim).filter(|t| !t.is_empty()) {
@@ -112,23 +113,30 @@ impl FieldSelector {
             } else {
                 return Err(format!("invalid field selector {term:?}"));
             };
-            if !matches!(field.trim(), "metadata.name" | "metadata.namespace") {
-                return Err(format!("field label not supported: {}", field.trim()));
+            let label = field.trim();
+            if label.is_empty() || !label.chars().all(|c| c.is_ascii_alphanumeric() || c == '.') {
+                return Err(format!("field label not supported: {label}"));
             }
             terms.push((field.trim().to_owned(), equal, value.trim().to_owned()));
         }
         Ok(Self(terms))
     }
 
+    /// Whether the selector has no terms (matches everything).
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
     /// Whether the object matches.
     pub fn matches(&self, object: &Value) -> bool {
         self.0.iter().all(|(field, equal, value)| {
-            let actual = match field.as_str() {
-                "metadata.name" => object["metadata"]["name"].as_str(),
-                _ => object["metadata"]["namespace"].as_str(),
-            }
-            .unwrap_or_default();
-            (actual == value) == *equal
+            let found = field.split('.').try_fold(object, |v, part| v.get(part));
+            let actual = match found {
+                Some(Value::String(s)) => s.clone(),
+                Some(Value::Null) | None => String::new(),
+                Some(other) => other.to_string(),
+            };
+            (actual == *value) == *equal
         })
     }
 }
@@ -168,6 +176,11 @@ mod tests {
                 .unwrap()
                 .matches(&object)
         );
-        assert!(FieldSelector::parse("spec.x=1").is_err());
+        assert!(FieldSelector::parse("spec x=1").is_err());
+        assert!(
+            FieldSelector::parse("involvedObject.name=a")
+                .unwrap()
+                .matches(&serde_json::json!({"involvedObject": {"name": "a"}}))
+        );
     }
 }

@@ -2,6 +2,7 @@
 //! a bounded history of changes for watches that resume from a version, and a broadcast of live changes.
 
 use std::collections::{BTreeMap, VecDeque};
+use std::sync::Arc;
 
 use serde_json::Value;
 use tokio::sync::broadcast;
@@ -18,8 +19,8 @@ pub struct Change {
     pub bucket: String,
     /// `ADDED`, `MODIFIED`, `DELETED`.
     pub kind: &'static str,
-    /// The object after the change (before, for deletions).
-    pub object: Value,
+    /// The object after the change (before, for deletions), shared with the store and every watch.
+    pub object: Arc<Value>,
 }
 
 /// Key of an object inside a bucket.
@@ -27,7 +28,7 @@ pub type Key = (String, String);
 
 /// The objects of every resource.
 pub struct Store {
-    objects: BTreeMap<String, BTreeMap<Key, Value>>,
+    objects: BTreeMap<String, BTreeMap<Key, Arc<Value>>>,
     rv: u64,
     history: VecDeque<Change>,
     capacity: usize,
@@ -78,23 +79,26 @@ impl Store {
         self.objects
             .get(bucket)?
             .get(&(namespace.to_owned(), name.to_owned()))
+            .map(AsRef::as_ref)
     }
 
-    /// The objects of a bucket, in a namespace or all.
-    pub fn list(&self, bucket: &str, namespace: Option<&str>) -> Vec<Value> {
-        self.objects
-            .get(bucket)
-            .map(|m| {
-                m.iter()
-                    .filter(|((ns, _), _)| namespace.is_none_or(|n| n == ns))
-                    .map(|(_, v)| v.clone())
-                    .collect()
-            })
-            .unwrap_or_default()
+    /// The objects of a bucket, in a namespace or all, in (namespace, name) order (cheap: shared).
+    pub fn list(&self, bucket: &str, namespace: Option<&str>) -> Vec<Arc<Value>> {
+        let Some(objects) = self.objects.get(bucket) else {
+            return Vec::new();
+        };
+        match namespace {
+            None => objects.values().cloned().collect(),
+            Some(ns) => objects
+                .range((ns.to_owned(), String::new())..)
+                .take_while(|((n, _), _)| n == ns)
+                .map(|(_, v)| v.clone())
+                .collect(),
+        }
     }
 
     /// Every bucket name with its objects (for garbage collection).
-    pub fn all(&self) -> impl Iterator<Item = (&String, &BTreeMap<Key, Value>)> {
+    pub fn all(&self) -> impl Iterator<Item = (&String, &BTreeMap<Key, Arc<Value>>)> {
         self.objects.iter()
     }
 
@@ -109,27 +113,30 @@ impl Store {
     ) -> Value {
         self.rv += 1;
         object["metadata"]["resourceVersion"] = Value::String(self.rv.to_string());
+        let shared = Arc::new(object);
         self.objects
             .entry(bucket.to_owned())
             .or_default()
-            .insert((namespace.to_owned(), name.to_owned()), object.clone());
-        self.record(bucket, if added { "ADDED" } else { "MODIFIED" }, object.clone());
-        object
+            .insert((namespace.to_owned(), name.to_owned()), shared.clone());
+        self.record(bucket, if added { "ADDED" } else { "MODIFIED" }, shared.clone());
+        Arc::unwrap_or_clone(shared)
     }
 
     /// Removes an object and records the deletion.
     pub fn remove(&mut self, bucket: &str, namespace: &str, name: &str) -> Option<Value> {
-        let mut object = self
+        let removed = self
             .objects
             .get_mut(bucket)?
             .remove(&(namespace.to_owned(), name.to_owned()))?;
+        let mut object = Arc::unwrap_or_clone(removed);
         self.rv += 1;
         object["metadata"]["resourceVersion"] = Value::String(self.rv.to_string());
-        self.record(bucket, "DELETED", object.clone());
-        Some(object)
+        let shared = Arc::new(object);
+        self.record(bucket, "DELETED", shared.clone());
+        Some(Arc::unwrap_or_clone(shared))
     }
 
-    fn record(&mut self, bucket: &str, kind: &'static str, object: Value) {
+    fn record(&mut self, bucket: &str, kind: &'static str, object: Arc<Value>) {
         let change = Change {
             rv: self.rv,
             bucket: bucket.to_owned(),
@@ -145,7 +152,8 @@ impl Store {
 
     /// Changes after `rv` still in the history, and a receiver for later ones.
     pub fn since(&self, rv: u64) -> (Vec<Change>, broadcast::Receiver<Change>) {
-        let past = self.history.iter().filter(|c| c.rv > rv).cloned().collect();
+        let start = self.history.partition_point(|c| c.rv <= rv);
+        let past = self.history.range(start..).cloned().collect();
         (past, self.live.subscribe())
     }
 

@@ -17,21 +17,22 @@ use crate::select::{FieldSelector, LabelSelector};
 use crate::state::State;
 use crate::table::table;
 
-fn watch_event(def: &ResourceDef, shape: Shape, kind: &str, object: Value) -> Bytes {
-    let object = convert(def, object);
-    let object = match shape {
-        Shape::Object => object,
-        _ if kind == "BOOKMARK" => object,
-        Shape::Metadata => metadata_only(&object),
+fn watch_event(def: &ResourceDef, shape: Shape, kind: &str, object: &Value) -> Bytes {
+    let shaped = match shape {
+        _ if kind == "BOOKMARK" => None,
+        Shape::Object if def.plural != "events" => None,
+        Shape::Object => Some(convert(def, object.clone())),
+        Shape::Metadata => Some(metadata_only(object)),
         Shape::Table => {
             let rv = object["metadata"]["resourceVersion"]
                 .as_str()
                 .and_then(|r| r.parse().ok())
                 .unwrap_or(0);
-            table(def, &[object], rv)
+            Some(table(def, &[convert(def, object.clone())], rv))
         }
     };
-    let mut line = json!({"type": kind, "object": object}).to_string();
+    let object = shaped.as_ref().unwrap_or(object);
+    let mut line = format!("{{\"type\":\"{kind}\",\"object\":{object}}}");
     line.push('\n');
     Bytes::from(line)
 }
@@ -51,6 +52,9 @@ pub fn watch(
     let fields = FieldSelector::parse(params.get("fieldSelector").map_or("", String::as_str))
         .map_err(ApiError::bad_request)?;
     let bookmarks = params.get("allowWatchBookmarks").is_some_and(|b| b == "true");
+    // Streaming lists (`sendInitialEvents=true`): the current objects as ADDED events, then a bookmark
+    // marking their end.
+    let send_initial = params.get("sendInitialEvents").is_some_and(|b| b == "true");
     let timeout = params
         .get("timeoutSeconds")
         .and_then(|t| t.parse::<u64>().ok())
@@ -67,23 +71,30 @@ pub fn watch(
                     .as_deref()
                     .is_none_or(|ns| object["metadata"]["namespace"].as_str() == Some(ns))
                 && labels.matches(object)
-                && fields.matches(object)
+                && (fields.is_empty() || fields.matches(&convert(&def, object.clone())))
         }
     };
     let (initial, receiver, current_rv) = {
         let store = state.store.lock().map_err(|_| ApiError::poisoned())?;
-        if from != 0 && state.faults.take_watch_expiry() {
+        if from != 0 && !send_initial && state.faults.take_watch_expiry() {
             let gone = ApiError::gone(from).status();
             let line = format!("{}\n", json!({"type": "ERROR", "object": gone}));
             return Ok((StatusCode::OK, [("content-type", "application/json")], line).into_response());
         }
-        if from == 0 {
-            let objects = store.list(&def.bucket, namespace.as_deref());
-            let initial: Vec<Bytes> = objects
+        // Only shared references are taken under the lock; serializing happens after it.
+        if from == 0 || send_initial {
+            let mut initial: Vec<(&'static str, Arc<Value>)> = store
+                .list(&def.bucket, namespace.as_deref())
                 .into_iter()
                 .filter(|o| matches(&def.bucket, o))
-                .map(|o| watch_event(&def, shape, "ADDED", o))
+                .map(|o| ("ADDED", o))
                 .collect();
+            if send_initial && bookmarks {
+                let end = json!({"kind": def.kind, "apiVersion": def.api_version(), "metadata": {
+                    "resourceVersion": store.rv().to_string(),
+                    "annotations": {"k8s.io/initial-events-end": "true"}}});
+                initial.push(("BOOKMARK", Arc::new(end)));
+            }
             (initial, store.subscribe(), store.rv())
         } else if from < store.oldest() {
             let gone = ApiError::gone(from).status();
@@ -94,11 +105,15 @@ pub fn watch(
             let initial = past
                 .into_iter()
                 .filter(|c| matches(&c.bucket, &c.object))
-                .map(|c| watch_event(&def, shape, c.kind, c.object))
+                .map(|c| (c.kind, c.object))
                 .collect();
             (initial, receiver, store.rv())
         }
     };
+    let initial: Vec<Bytes> = initial
+        .into_iter()
+        .map(|(kind, object)| watch_event(&def, shape, kind, &object))
+        .collect();
     let mut epoch = state.faults.watch_epoch();
     epoch.mark_unchanged();
     let deadline = tokio::time::Instant::now() + Duration::from_secs(timeout);
@@ -116,13 +131,13 @@ pub fn watch(
                         _ = epoch.changed() => return None,
                         _ = bookmark, if bookmarks => {
                             let object = json!({"kind": def.kind, "apiVersion": def.api_version(), "metadata": {"resourceVersion": last_rv.to_string()}});
-                            return Some((Ok::<Bytes, std::io::Error>(watch_event(&def, shape, "BOOKMARK", object)), (receiver, epoch, last_rv)));
+                            return Some((Ok::<Bytes, std::io::Error>(watch_event(&def, shape, "BOOKMARK", &object)), (receiver, epoch, last_rv)));
                         }
                         change = receiver.recv() => match change {
                             Ok(change) => {
                                 last_rv = change.rv;
                                 if matches(&change.bucket, &change.object) {
-                                    return Some((Ok(watch_event(&def, shape, change.kind, change.object)), (receiver, epoch, last_rv)));
+                                    return Some((Ok(watch_event(&def, shape, change.kind, &change.object)), (receiver, epoch, last_rv)));
                                 }
                             }
                             Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) | Err(tokio::sync::broadcast::error::RecvError::Closed) => return None,

@@ -641,3 +641,43 @@ async fn strategic_merge_keeps_other_containers_and_dry_run_stores_nothing() {
         "custom resources take no strategic merge patch"
     );
 }
+
+#[test]
+fn every_cel_rule_of_the_projects_crd_compiles() {
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../deploy/crds/eksclusters.eksoperator.io.yaml"
+    );
+    let Ok(text) = std::fs::read_to_string(path) else {
+        eprintln!("skipped: {path} is not there yet");
+        return;
+    };
+    fn rules(value: &Value, out: &mut Vec<String>) {
+        match value {
+            Value::Object(map) => {
+                for (key, child) in map {
+                    if key == "x-kubernetes-validations" {
+                        out.extend(
+                            child
+                                .as_array()
+                                .into_iter()
+                                .flatten()
+                                .filter_map(|r| r["rule"].as_str().map(str::to_owned)),
+                        );
+                    } else {
+                        rules(child, out);
+                    }
+                }
+            }
+            Value::Array(items) => items.iter().for_each(|i| rules(i, out)),
+            _ => {}
+        }
+    }
+    let crd: Value = serde_saphyr::from_str(&text).unwrap();
+    let mut found = Vec::new();
+    rules(&crd, &mut found);
+    assert!(!found.is_empty());
+    for rule in found {
+        assert!(cel::Program::compile(&rule).is_ok(), "does not compile: {rule}");
+    }
+}

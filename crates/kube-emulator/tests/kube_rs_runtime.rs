@@ -208,3 +208,17 @@ async fn controller_reconciles_every_change_and_survives_faults() {
     .unwrap();
     task.abort();
 }
+
+#[tokio::test]
+async fn streaming_list_watcher_gets_the_initial_events_end_bookmark() {
+    let emulator = Emulator::start().await.unwrap();
+    let api: Api<ConfigMap> = Api::namespaced(emulator.client(), "default");
+    api.create(&PostParams::default(), &cm("a", "0")).await.unwrap();
+    let mut events = watcher(api.clone(), watcher::Config::default().streaming_lists()).boxed();
+    assert_eq!(
+        next_events(&mut events, 3).await,
+        ["Init", "InitApply a=0", "InitDone"]
+    );
+    set(&api, "a", "1").await;
+    assert_eq!(next_events(&mut events, 1).await, ["Apply a=1"]);
+}
