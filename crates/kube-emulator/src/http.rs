@@ -397,8 +397,9 @@ fn list(
         (store.list(&def.bucket, namespace), store.rv())
     };
     let is_events = def.plural == "events";
+    // Objects stay shared (no deep copy) unless they are events, which are converted for this API.
     let mut matching = objects
-        .iter()
+        .into_iter()
         .filter(|o| {
             after.as_ref().is_none_or(|(ns, name)| {
                 let meta = &o["metadata"];
@@ -409,14 +410,15 @@ fn list(
                 key > (ns.as_str(), name.as_str())
             })
         })
-        .filter_map(|o| {
-            // Only events are converted (served by two APIs); everything else is cloned once it matches.
-            let converted = is_events.then(|| convert(def, o.as_ref().clone()));
-            let object = converted.as_ref().unwrap_or(o.as_ref());
-            (labels.matches(object) && fields.matches(object))
-                .then(|| converted.clone().unwrap_or_else(|| o.as_ref().clone()))
-        });
-    let items: Vec<Value> = matching.by_ref().take(limit).collect();
+        .map(|o| {
+            if is_events {
+                Arc::new(convert(def, o.as_ref().clone()))
+            } else {
+                o
+            }
+        })
+        .filter(|o| labels.matches(o) && fields.matches(o));
+    let items: Vec<Arc<Value>> = matching.by_ref().take(limit).collect();
     let remaining = matching.count();
     let mut metadata = json!({"resourceVersion": rv.to_string()});
     if remaining > 0
@@ -427,16 +429,32 @@ fn list(
     }
     let value = match shape {
         Shape::Table => {
-            let mut t = table(def, &items, rv);
+            let owned: Vec<Value> = items.iter().map(|o| o.as_ref().clone()).collect();
+            let mut t = table(def, &owned, rv);
             t["metadata"] = metadata;
             t
         }
         Shape::Metadata => {
-            let items: Vec<Value> = items.iter().map(metadata_only).collect();
+            let items: Vec<Value> = items.iter().map(|o| metadata_only(o)).collect();
             json!({"apiVersion": "meta.k8s.io/v1", "kind": "PartialObjectMetadataList", "metadata": metadata, "items": items})
         }
         Shape::Object => {
-            json!({"apiVersion": def.api_version(), "kind": format!("{}List", def.kind), "metadata": metadata, "items": items})
+            // Written straight from the shared objects.
+            let body = format!(
+                "{{\"apiVersion\":{},\"kind\":{},\"metadata\":{metadata},\"items\":[",
+                json!(def.api_version()),
+                json!(format!("{}List", def.kind))
+            );
+            let mut body = body.into_bytes();
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    body.push(b',');
+                }
+                serde_json::to_writer(&mut body, item.as_ref())
+                    .map_err(|e| ApiError::bad_request(format!("serializing: {e}")))?;
+            }
+            body.extend_from_slice(b"]}");
+            return Ok((StatusCode::OK, [("content-type", "application/json")], body).into_response());
         }
     };
     Ok(ok(&value))

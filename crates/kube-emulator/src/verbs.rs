@@ -111,10 +111,11 @@ fn namespace_exists(store: &Store, namespace: &str) -> bool {
 fn crd_accepted(state: &State, object: &mut Value, old: Option<&Value>) {
     let defs = from_crd(object);
     if let Ok(mut served) = state.defs.lock() {
-        for def in defs {
-            served.retain(|d| !(d.group == def.group && d.version == def.version && d.plural == def.plural));
-            served.push(def);
+        // The CRD's versions replace whatever it served before (a version may have been dropped).
+        if let Some(first) = defs.first() {
+            served.retain(|d| d.bucket != first.bucket);
         }
+        served.extend(defs);
     }
     let conditions = old
         .map(|o| o["status"]["conditions"].clone())
