@@ -1,6 +1,7 @@
 //! Just enough of the Kubernetes protobuf encoding to accept the Secrets and ConfigMaps that typed clients
 //! (Helm's release storage, `kubectl create secret|configmap`) send: the `k8s\0` envelope, `ObjectMeta`'s
-//! common fields, and the two kinds' data. Other kinds sent as protobuf are refused with 415.
+//! common fields, and the two kinds' data; Namespaces and ServiceAccounts with their metadata (`kubectl
+//! create namespace|serviceaccount`). Other kinds sent as protobuf are refused with 415.
 
 use std::collections::BTreeMap;
 
@@ -126,7 +127,8 @@ fn object_meta(bytes: &[u8]) -> Value {
     Value::Object(meta)
 }
 
-/// Decodes a protobuf body into JSON, or `None` when it is not a Secret or ConfigMap.
+/// Decodes a protobuf body into JSON, or `None` when it is not a Secret, ConfigMap, Namespace or
+/// ServiceAccount (the last two: metadata only, what `kubectl create namespace|serviceaccount` send).
 pub fn decode(body: &[u8]) -> Option<Value> {
     let body = body.strip_prefix(b"k8s\0")?;
     let mut reader = Reader::new(body);
@@ -147,7 +149,12 @@ pub fn decode(body: &[u8]) -> Option<Value> {
             _ => {}
         }
     }
-    if api_version != "v1" || !matches!(kind.as_str(), "Secret" | "ConfigMap") {
+    if api_version != "v1"
+        || !matches!(
+            kind.as_str(),
+            "Secret" | "ConfigMap" | "Namespace" | "ServiceAccount"
+        )
+    {
         return None;
     }
     let mut object = json!({"apiVersion": "v1", "kind": kind, "metadata": {}});

@@ -30,6 +30,8 @@ pub struct ResourceDef {
     pub namespaced: bool,
     /// Short names.
     pub short_names: Vec<String>,
+    /// Categories (`all` for `kubectl get all`).
+    pub categories: Vec<String>,
     /// Whether `/status` is a subresource (writes to the main resource then ignore status).
     pub status_subresource: bool,
     /// Printer columns (CRDs).
@@ -77,6 +79,11 @@ fn builtin(
         kind: kind.into(),
         namespaced,
         short_names: short.iter().map(|s| (*s).to_owned()).collect(),
+        categories: if matches!(plural, "pods" | "services" | "deployments") {
+            vec!["all".into()]
+        } else {
+            Vec::new()
+        },
         status_subresource: status,
         columns: Vec::new(),
         schema: None,
@@ -183,6 +190,10 @@ pub fn from_crd(crd: &Value) -> Vec<ResourceDef> {
         .as_array()
         .map(|a| a.iter().filter_map(|s| s.as_str().map(str::to_owned)).collect())
         .unwrap_or_default();
+    let categories: Vec<String> = names["categories"]
+        .as_array()
+        .map(|a| a.iter().filter_map(|s| s.as_str().map(str::to_owned)).collect())
+        .unwrap_or_default();
     let namespaced = spec["scope"].as_str() != Some("Cluster");
     spec["versions"]
         .as_array()
@@ -197,6 +208,7 @@ pub fn from_crd(crd: &Value) -> Vec<ResourceDef> {
             kind: kind.clone(),
             namespaced,
             short_names: short_names.clone(),
+            categories: categories.clone(),
             status_subresource: v["subresources"]["status"].is_object(),
             columns: v["additionalPrinterColumns"]
                 .as_array()
@@ -233,8 +245,8 @@ pub fn api_resources(def: &ResourceDef) -> Vec<Value> {
     if !def.short_names.is_empty() {
         main["shortNames"] = json!(def.short_names);
     }
-    if def.group == "eksoperator.io" || def.schema.is_some() {
-        main["categories"] = json!(["all"]);
+    if !def.categories.is_empty() {
+        main["categories"] = json!(def.categories);
     }
     let mut list = vec![main];
     if def.status_subresource {

@@ -1,7 +1,7 @@
 //! Structural-schema handling of custom objects, as the real server does it: defaults applied, unknown fields
 //! pruned (and reported for `fieldValidation=Strict`), and the value validated against `openAPIV3Schema`
-//! (types, required, enum, pattern, bounds, lengths, item counts, list-type set). Messages follow the real
-//! server's wording. CEL `x-kubernetes-validations` rules are not evaluated (see the crate README).
+//! (types, required, enum, pattern, format, bounds, lengths, item counts, list-type set). Messages follow the
+//! real server's wording. CEL `x-kubernetes-validations` rules are evaluated separately, in `crate::cel`.
 
 use std::collections::HashMap;
 use std::sync::{Mutex, OnceLock};
@@ -108,6 +108,38 @@ fn invalid(outcome: &mut Outcome, path: &str, value: &Value, message: String) {
         field: path.to_owned(),
         message: format!("Invalid value: {}: {message}", show(value)),
     });
+}
+
+/// Whether `text` has the string `format` (the formats the real server checks that are easy to check here;
+/// others pass).
+fn format_ok(format: &str, text: &str) -> bool {
+    use base64::Engine as _;
+    match format {
+        "date-time" => text.parse::<k8s_openapi::jiff::Timestamp>().is_ok(),
+        "date" => text.parse::<k8s_openapi::jiff::civil::Date>().is_ok(),
+        "byte" => base64::engine::general_purpose::STANDARD.decode(text).is_ok(),
+        "ipv4" => text.parse::<std::net::Ipv4Addr>().is_ok(),
+        "ipv6" => text.parse::<std::net::Ipv6Addr>().is_ok(),
+        "cidr" => text.split_once('/').is_some_and(|(ip, bits)| {
+            let max = match ip.parse::<std::net::IpAddr>() {
+                Ok(std::net::IpAddr::V4(_)) => 32,
+                Ok(std::net::IpAddr::V6(_)) => 128,
+                Err(_) => return false,
+            };
+            bits.parse::<u8>().is_ok_and(|b| b <= max)
+        }),
+        "uuid" => {
+            text.len() == 36
+                && text.char_indices().all(|(i, c)| {
+                    if matches!(i, 8 | 13 | 18 | 23) {
+                        c == '-'
+                    } else {
+                        c.is_ascii_hexdigit()
+                    }
+                })
+        }
+        _ => true,
+    }
 }
 
 fn walk(value: &mut Value, schema: &Value, path: &str, outcome: &mut Outcome) {
@@ -219,6 +251,16 @@ fn walk(value: &mut Value, schema: &Value, path: &str, outcome: &mut Outcome) {
                     format!("{path} in body should match '{pattern}'"),
                 );
             }
+            if let Some(format) = schema["format"].as_str()
+                && !format_ok(format, text)
+            {
+                invalid(
+                    outcome,
+                    path,
+                    &Value::String(text.clone()),
+                    format!("{path} in body must be of type {format}: \"{text}\""),
+                );
+            }
             let len = text.chars().count() as u64;
             if let Some(max) = schema["maxLength"].as_u64().filter(|m| len > *m) {
                 outcome.causes.push(Cause {
@@ -238,6 +280,14 @@ fn walk(value: &mut Value, schema: &Value, path: &str, outcome: &mut Outcome) {
         }
         Value::Number(number) => {
             let n = number.as_f64().unwrap_or_default();
+            if schema["format"] == "int32" && i32::try_from(number.as_i64().unwrap_or(i64::MAX)).is_err() {
+                invalid(
+                    outcome,
+                    path,
+                    &Value::Number(number.clone()),
+                    format!("{path} in body must be of type int32: \"{number}\""),
+                );
+            }
             if let Some(max) = schema["maximum"].as_f64().filter(|m| n > *m) {
                 invalid(
                     outcome,
@@ -347,6 +397,30 @@ mod tests {
         let fields: Vec<&str> = outcome.causes.iter().map(|c| c.field.as_str()).collect();
         assert_eq!(fields, ["spec.cidr", "spec.size"]);
         assert!(outcome.causes[0].message.contains("should match '^[0-9./]+$'"));
+    }
+
+    #[test]
+    fn formats() {
+        let schema = json!({"type": "object", "properties": {"spec": {"type": "object", "properties": {
+            "at": {"type": "string", "format": "date-time"},
+            "net": {"type": "string", "format": "cidr"},
+            "n": {"type": "integer", "format": "int32"}}}}});
+        let mut good = json!({"spec": {"at": "2026-01-01T00:00:00Z", "net": "10.0.0.0/16", "n": 5}});
+        assert!(process(&mut good, &schema).causes.is_empty());
+        let mut bad = json!({"spec": {"at": "yesterday", "net": "10.0.0.0/40", "n": 5_000_000_000_i64}});
+        let messages: Vec<String> = process(&mut bad, &schema)
+            .causes
+            .into_iter()
+            .map(|c| c.message)
+            .collect();
+        assert_eq!(
+            messages,
+            [
+                "Invalid value: \"yesterday\": spec.at in body must be of type date-time: \"yesterday\"",
+                "Invalid value: 5000000000: spec.n in body must be of type int32: \"5000000000\"",
+                "Invalid value: \"10.0.0.0/40\": spec.net in body must be of type cidr: \"10.0.0.0/40\"",
+            ]
+        );
     }
 
     #[test]

@@ -213,6 +213,57 @@ async fn built_in_resources_with_kubectl() {
         );
         assert!(!success);
         assert!(stderr.contains("namespaces \"nowhere\" not found"), "{stderr}");
+        // Typed generators that send protobuf: namespaces, service accounts, configmaps, secrets.
+        ok(config, &["create", "namespace", "team-b"], None);
+        ok(
+            config,
+            &["create", "serviceaccount", "robot", "-n", "team-b"],
+            None,
+        );
+        ok(
+            config,
+            &[
+                "create",
+                "configmap",
+                "plain",
+                "-n",
+                "team-b",
+                "--from-literal=k=v",
+            ],
+            None,
+        );
+        ok(
+            config,
+            &[
+                "create",
+                "secret",
+                "generic",
+                "hidden",
+                "-n",
+                "team-b",
+                "--from-literal=k=v",
+            ],
+            None,
+        );
+        assert_eq!(
+            ok(
+                config,
+                &[
+                    "get",
+                    "secret",
+                    "hidden",
+                    "-n",
+                    "team-b",
+                    "-o",
+                    "jsonpath={.data.k}"
+                ],
+                None
+            ),
+            "dg=="
+        );
+        ok(config, &["apply", "-n", "team-b", "-f", "-"], Some(DEPLOYMENT));
+        let all = ok(config, &["get", "all", "-n", "team-b", "-o", "name"], None);
+        assert_eq!(all.trim(), "deployment.apps/web", "{all}");
         ok(config, &["delete", "namespace", "team-a"], None);
         assert!(!ok(config, &["get", "configmaps", "-A", "-o", "name"], None).contains("settings"));
     });
