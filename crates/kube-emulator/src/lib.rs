@@ -93,6 +93,7 @@ pub struct Options {
 pub struct Builder {
     port: u16,
     history: usize,
+    bookmark_interval: Duration,
 }
 
 impl Default for Builder {
@@ -100,6 +101,7 @@ impl Default for Builder {
         Self {
             port: 0,
             history: store::HISTORY,
+            bookmark_interval: Duration::from_secs(10),
         }
     }
 }
@@ -118,6 +120,12 @@ impl Builder {
         self
     }
 
+    /// How often a watch that allows bookmarks gets one (default 10 s; at least 10 ms).
+    pub fn bookmark_interval(mut self, interval: Duration) -> Self {
+        self.bookmark_interval = interval.max(Duration::from_millis(10));
+        self
+    }
+
     /// Binds 127.0.0.1 and starts serving; the emulator is ready when this returns.
     pub async fn start(self) -> Result<Emulator, StartError> {
         let listener = tokio::net::TcpListener::bind(("127.0.0.1", self.port))
@@ -130,7 +138,9 @@ impl Builder {
             port: self.port,
             source,
         })?;
-        let state = Arc::new(State::new(self.history));
+        let mut state = State::new(self.history);
+        state.bookmark_interval = self.bookmark_interval;
+        let state = Arc::new(state);
         let app = Router::new().fallback(http::handle).with_state(state.clone());
         let (stop, stopped) = oneshot::channel::<()>();
         let faults = state.faults.clone();

@@ -4,6 +4,7 @@
 use std::path::PathBuf;
 
 use clap::Parser;
+use tokio::signal::unix::{SignalKind, signal};
 
 /// An in-memory Kubernetes API server for tests and local development.
 #[derive(Parser)]
@@ -12,7 +13,7 @@ struct Args {
     /// Port on 127.0.0.1 (0: a free port).
     #[arg(long, default_value_t = 0)]
     port: u16,
-    /// Where to write a kubeconfig for kubectl and kube-rs.
+    /// Where to write a kubeconfig for kubectl, Helm and kube-rs.
     #[arg(long)]
     kubeconfig: Option<PathBuf>,
 }
@@ -21,8 +22,15 @@ struct Args {
 async fn main() -> std::process::ExitCode {
     let args = Args::parse();
     tracing_subscriber::fmt().with_writer(std::io::stderr).init();
-    let emulator = match kube_emulator::Emulator::start_with(kube_emulator::Options { port: args.port }).await
-    {
+    // Handlers first: a signal that comes as soon as the URL is printed must still end the server cleanly.
+    let (mut term, mut int) = match (signal(SignalKind::terminate()), signal(SignalKind::interrupt())) {
+        (Ok(term), Ok(int)) => (term, int),
+        (Err(err), _) | (_, Err(err)) => {
+            eprintln!("error: installing signal handlers: {err}");
+            return std::process::ExitCode::FAILURE;
+        }
+    };
+    let emulator = match kube_emulator::Emulator::builder().port(args.port).start().await {
         Ok(emulator) => emulator,
         Err(err) => {
             eprintln!("error: {err}");
@@ -36,16 +44,9 @@ async fn main() -> std::process::ExitCode {
         return std::process::ExitCode::FAILURE;
     }
     println!("{}", emulator.url());
-    let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-        Ok(term) => term,
-        Err(err) => {
-            eprintln!("error: {err}");
-            return std::process::ExitCode::FAILURE;
-        }
-    };
     tokio::select! {
-        _ = tokio::signal::ctrl_c() => {}
         _ = term.recv() => {}
+        _ = int.recv() => {}
     }
     emulator.shutdown().await;
     std::process::ExitCode::SUCCESS

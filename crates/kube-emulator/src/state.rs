@@ -2,6 +2,7 @@
 
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
 
 use serde_json::json;
 
@@ -19,6 +20,8 @@ pub struct State {
     pub faults: Faults,
     /// Bearer tokens seen, in order.
     pub tokens: Mutex<Vec<String>>,
+    /// How often watches that allow bookmarks get one.
+    pub bookmark_interval: Duration,
     counter: AtomicU64,
 }
 
@@ -31,6 +34,7 @@ impl State {
             defs: Mutex::new(builtins()),
             faults: Faults::default(),
             tokens: Mutex::default(),
+            bookmark_interval: Duration::from_secs(10),
             counter: AtomicU64::new(0),
         };
         for ns in ["default", "kube-system", "kube-public", "kube-node-lease"] {

@@ -118,29 +118,35 @@ pub fn watch(
     epoch.mark_unchanged();
     let deadline = tokio::time::Instant::now() + Duration::from_secs(timeout);
     let def_for_stream = def.clone();
+    let interval = state.bookmark_interval;
+    let first_bookmark = tokio::time::Instant::now() + interval;
     let live = futures::stream::unfold(
-        (receiver, epoch, current_rv),
-        move |(mut receiver, mut epoch, mut last_rv)| {
+        (receiver, epoch, current_rv, first_bookmark),
+        move |(mut receiver, mut epoch, mut last_rv, mut next_bookmark)| {
             let def = def_for_stream.clone();
             let matches = matches.clone();
             async move {
                 loop {
-                    let bookmark = tokio::time::sleep(Duration::from_secs(if bookmarks { 10 } else { 3600 }));
                     tokio::select! {
                         _ = tokio::time::sleep_until(deadline) => return None,
                         _ = epoch.changed() => return None,
-                        _ = bookmark, if bookmarks => {
-                            let object = json!({"kind": def.kind, "apiVersion": def.api_version(), "metadata": {"resourceVersion": last_rv.to_string()}});
-                            return Some((Ok::<Bytes, std::io::Error>(watch_event(&def, shape, "BOOKMARK", &object)), (receiver, epoch, last_rv)));
+                        _ = tokio::time::sleep_until(next_bookmark), if bookmarks => {
+                            next_bookmark = tokio::time::Instant::now() + interval;
+                            let object = json!({"kind": def.kind, "apiVersion": def.api_version(),
+                                "metadata": {"resourceVersion": last_rv.to_string()}});
+                            let event = watch_event(&def, shape, "BOOKMARK", &object);
+                            return Some((Ok::<Bytes, std::io::Error>(event), (receiver, epoch, last_rv, next_bookmark)));
                         }
                         change = receiver.recv() => match change {
                             Ok(change) => {
                                 last_rv = change.rv;
                                 if matches(&change.bucket, &change.object) {
-                                    return Some((Ok(watch_event(&def, shape, change.kind, &change.object)), (receiver, epoch, last_rv)));
+                                    let event = watch_event(&def, shape, change.kind, &change.object);
+                                    return Some((Ok(event), (receiver, epoch, last_rv, next_bookmark)));
                                 }
                             }
-                            Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) | Err(tokio::sync::broadcast::error::RecvError::Closed) => return None,
+                            // A watch that lags too far behind ends; the client resumes from its last version.
+                            Err(_) => return None,
                         }
                     }
                 }
