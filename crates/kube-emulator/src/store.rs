@@ -21,6 +21,9 @@ pub struct Change {
     pub kind: &'static str,
     /// The object after the change (before, for deletions), shared with the store and every watch.
     pub object: Arc<Value>,
+    /// The object before a modification (watches with selectors turn a change that makes an object leave
+    /// or enter the selection into DELETED or ADDED, as the real server does).
+    pub previous: Option<Arc<Value>>,
 }
 
 /// Key of an object inside a bucket.
@@ -114,11 +117,13 @@ impl Store {
         self.rv += 1;
         object["metadata"]["resourceVersion"] = Value::String(self.rv.to_string());
         let shared = Arc::new(object);
-        self.objects
+        let previous = self
+            .objects
             .entry(bucket.to_owned())
             .or_default()
             .insert((namespace.to_owned(), name.to_owned()), shared.clone());
-        self.record(bucket, if added { "ADDED" } else { "MODIFIED" }, shared.clone());
+        let kind = if added { "ADDED" } else { "MODIFIED" };
+        self.record(bucket, kind, shared.clone(), previous);
         Arc::unwrap_or_clone(shared)
     }
 
@@ -132,13 +137,14 @@ impl Store {
         self.rv += 1;
         object["metadata"]["resourceVersion"] = Value::String(self.rv.to_string());
         let shared = Arc::new(object);
-        self.record(bucket, "DELETED", shared.clone());
+        self.record(bucket, "DELETED", shared.clone(), None);
         Some(Arc::unwrap_or_clone(shared))
     }
 
-    fn record(&mut self, bucket: &str, kind: &'static str, object: Arc<Value>) {
+    fn record(&mut self, bucket: &str, kind: &'static str, object: Arc<Value>, previous: Option<Arc<Value>>) {
         let change = Change {
             rv: self.rv,
+            previous,
             bucket: bucket.to_owned(),
             kind,
             object,

@@ -54,11 +54,16 @@ pub struct WriteOptions {
 /// A write's result: the object and warnings for the `Warning` header.
 pub type Written = (Value, Vec<String>);
 
-fn strip_for_generation(object: &Value) -> Value {
+/// What `metadata.generation` follows: everything but metadata, and but status when status is a
+/// subresource (for a custom resource without one, a status change is a change of the object).
+fn strip_for_generation(def: &ResourceDef, object: &Value) -> Value {
     let mut copy = object.clone();
     if let Some(map) = copy.as_object_mut() {
-        for key in ["metadata", "status", "apiVersion", "kind"] {
+        for key in ["metadata", "apiVersion", "kind"] {
             map.remove(key);
+        }
+        if def.status_subresource || def.schema.is_none() {
+            map.remove("status");
         }
     }
     copy
@@ -280,7 +285,7 @@ fn write_over(state: &State, store: &mut Store, w: &Over<'_>, old: &Value, mut n
         ssa::record_update(def, Some(old), &mut new, &w.options.manager, w.subresource);
     }
     let generation = old["metadata"]["generation"].as_i64().unwrap_or(1);
-    let changed = strip_for_generation(old) != strip_for_generation(&new);
+    let changed = strip_for_generation(def, old) != strip_for_generation(def, &new);
     new["metadata"]["generation"] = json!(if changed { generation + 1 } else { generation });
     if def.plural == "customresourcedefinitions" {
         crd_accepted(state, &mut new, Some(old));

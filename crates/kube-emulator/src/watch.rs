@@ -15,6 +15,7 @@ use crate::http::{Shape, convert, metadata_only};
 use crate::resources::ResourceDef;
 use crate::select::{FieldSelector, LabelSelector};
 use crate::state::State;
+use crate::store::Change;
 use crate::table::table;
 
 fn watch_event(def: &ResourceDef, shape: Shape, kind: &str, object: &Value) -> Bytes {
@@ -35,6 +36,19 @@ fn watch_event(def: &ResourceDef, shape: Shape, kind: &str, object: &Value) -> B
     let mut line = format!("{{\"type\":\"{kind}\",\"object\":{object}}}");
     line.push('\n');
     Bytes::from(line)
+}
+
+/// How a change shows in a watch with selectors: a modification that makes an object enter the selection is
+/// ADDED, one that makes it leave is DELETED; None when the watch does not see it.
+fn event_kind(matches: &impl Fn(&str, &Value) -> bool, change: &Change) -> Option<&'static str> {
+    let now = matches(&change.bucket, &change.object);
+    let before = change.previous.as_ref().map(|p| matches(&change.bucket, p));
+    match (change.kind, before, now) {
+        ("MODIFIED", Some(false), true) => Some("ADDED"),
+        ("MODIFIED", Some(true), false) => Some("DELETED"),
+        (kind, _, true) => Some(kind),
+        _ => None,
+    }
 }
 
 /// A watch: initial `ADDED` events (no version given), or the changes after the given version (410 when it is
@@ -104,8 +118,7 @@ pub fn watch(
             let (past, receiver) = store.since(from);
             let initial = past
                 .into_iter()
-                .filter(|c| matches(&c.bucket, &c.object))
-                .map(|c| (c.kind, c.object))
+                .filter_map(|c| event_kind(&matches, &c).map(|kind| (kind, c.object)))
                 .collect();
             (initial, receiver, store.rv())
         }
@@ -140,8 +153,8 @@ pub fn watch(
                         change = receiver.recv() => match change {
                             Ok(change) => {
                                 last_rv = change.rv;
-                                if matches(&change.bucket, &change.object) {
-                                    let event = watch_event(&def, shape, change.kind, &change.object);
+                                if let Some(kind) = event_kind(&matches, &change) {
+                                    let event = watch_event(&def, shape, kind, &change.object);
                                     return Some((Ok(event), (receiver, epoch, last_rv, next_bookmark)));
                                 }
                             }

@@ -482,3 +482,37 @@ async fn events_are_one_store_for_both_apis_and_tables_render_columns() {
     .await;
     assert!(emulator.seen_bearer_tokens().contains(&"secret-1".to_owned()));
 }
+
+#[tokio::test]
+async fn watches_with_selectors_see_objects_enter_and_leave() {
+    let emulator = Emulator::start().await.unwrap();
+    let start = rv(&get(&emulator, CMS).await.body);
+    let merge = [("Content-Type", "application/merge-patch+json")];
+    send(
+        &emulator,
+        "POST",
+        CMS,
+        &json!({"metadata": {"name": "c", "labels": {"tier": "web"}}}),
+    )
+    .await;
+    for tier in ["db", "web"] {
+        let patch = json!({"metadata": {"labels": {"tier": tier}}}).to_string();
+        raw(&emulator, "PATCH", &format!("{CMS}/c"), &merge, Some(&patch)).await;
+    }
+    let watched = get(
+        &emulator,
+        &format!("{CMS}?watch=true&labelSelector=tier%3Dweb&resourceVersion={start}&timeoutSeconds=1"),
+    )
+    .await;
+    let kinds: Vec<String> = watched
+        .text
+        .lines()
+        .map(|l| {
+            serde_json::from_str::<Value>(l).unwrap()["type"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        })
+        .collect();
+    assert_eq!(kinds, ["ADDED", "DELETED", "ADDED"]);
+}
