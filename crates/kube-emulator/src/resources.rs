@@ -11,6 +11,10 @@ pub struct Column {
     pub type_: String,
     /// Simple JSONPath such as `.spec.regions`.
     pub json_path: String,
+    /// Description (the column's tooltip in the Table).
+    pub description: String,
+    /// 0: always shown; more: only with `-o wide`.
+    pub priority: i64,
 }
 
 /// One served resource type.
@@ -218,6 +222,8 @@ pub fn from_crd(crd: &Value) -> Vec<ResourceDef> {
                     name: c["name"].as_str().unwrap_or_default().to_owned(),
                     type_: c["type"].as_str().unwrap_or("string").to_owned(),
                     json_path: c["jsonPath"].as_str().unwrap_or_default().to_owned(),
+                    description: c["description"].as_str().unwrap_or_default().to_owned(),
+                    priority: c["priority"].as_i64().unwrap_or(0),
                 })
                 .collect(),
             schema: Some(v["schema"]["openAPIV3Schema"].clone()).filter(|s| s.is_object()),

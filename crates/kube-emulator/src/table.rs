@@ -50,30 +50,97 @@ fn cell(value: Value, type_: &str) -> Value {
     }
 }
 
-/// The Table of `objects`.
-pub fn table(def: &ResourceDef, objects: &[Value], resource_version: u64) -> Value {
-    let mut columns = vec![
-        json!({"name": "Name", "type": "string", "format": "name", "description": "Name of the object", "priority": 0}),
+fn column(name: &str, type_: &str, description: &str, priority: i64) -> Value {
+    let format = if name == "Name" { "name" } else { "" };
+    json!({"name": name, "type": type_, "format": format, "description": description, "priority": priority})
+}
+
+fn row(object: &Value, cells: Vec<Value>) -> Value {
+    json!({"cells": cells, "object": {"kind": "PartialObjectMetadata", "apiVersion": "meta.k8s.io/v1",
+        "metadata": object["metadata"]}})
+}
+
+/// The columns and cells of events, as `kubectl get events` shows them.
+fn events(objects: &[Value]) -> (Vec<Value>, Vec<Value>) {
+    let columns = vec![
+        column("Last Seen", "string", "Time since the event was last seen", 0),
+        column("Type", "string", "Normal or Warning", 0),
+        column("Reason", "string", "Why the event happened", 0),
+        column("Object", "string", "The object the event is about", 0),
+        column("Message", "string", "What happened", 0),
+        column("Name", "string", "Name of the event", 1),
     ];
-    for c in &def.columns {
-        if c.json_path == ".metadata.creationTimestamp" {
-            continue;
-        }
-        columns
-            .push(json!({"name": c.name, "type": c.type_, "format": "", "description": "", "priority": 0}));
-    }
-    columns.push(json!({"name": "Age", "type": "string", "format": "", "description": "Time since creation", "priority": 0}));
-    let rows: Vec<Value> = objects
+    let rows = objects
         .iter()
         .map(|o| {
-            let mut cells = vec![o["metadata"]["name"].clone()];
-            for c in def.columns.iter().filter(|c| c.json_path != ".metadata.creationTimestamp") {
-                cells.push(cell(evaluate(o, &c.json_path), &c.type_));
-            }
-            cells.push(json!(age(o["metadata"]["creationTimestamp"].as_str().unwrap_or_default())));
-            json!({"cells": cells, "object": {"kind": "PartialObjectMetadata", "apiVersion": "meta.k8s.io/v1", "metadata": o["metadata"]}})
+            let seen = ["lastTimestamp", "eventTime", "firstTimestamp"]
+                .iter()
+                .find_map(|k| o[*k].as_str())
+                .or_else(|| o["metadata"]["creationTimestamp"].as_str())
+                .unwrap_or_default();
+            let regarding = if o["involvedObject"].is_object() {
+                &o["involvedObject"]
+            } else {
+                &o["regarding"]
+            };
+            let kind = regarding["kind"].as_str().unwrap_or_default().to_lowercase();
+            let object = format!("{kind}/{}", regarding["name"].as_str().unwrap_or_default());
+            let message = o["message"]
+                .as_str()
+                .or_else(|| o["note"].as_str())
+                .unwrap_or_default();
+            row(
+                o,
+                vec![
+                    json!(age(seen)),
+                    o["type"].clone(),
+                    o["reason"].clone(),
+                    json!(object),
+                    json!(message),
+                    o["metadata"]["name"].clone(),
+                ],
+            )
         })
         .collect();
-    json!({"kind": "Table", "apiVersion": "meta.k8s.io/v1", "metadata": {"resourceVersion": resource_version.to_string()},
+    (columns, rows)
+}
+
+/// The Table of `objects`: Name and the CRD's printer columns in their order (dates as ages), or Name and
+/// Age when it has none; events as `kubectl get events` shows them.
+pub fn table(def: &ResourceDef, objects: &[Value], resource_version: u64) -> Value {
+    let (columns, rows) = if def.plural == "events" {
+        events(objects)
+    } else if def.columns.is_empty() {
+        let columns = vec![
+            column("Name", "string", "Name of the object", 0),
+            column("Age", "string", "Time since creation", 0),
+        ];
+        let rows = objects
+            .iter()
+            .map(|o| {
+                let created = o["metadata"]["creationTimestamp"].as_str().unwrap_or_default();
+                row(o, vec![o["metadata"]["name"].clone(), json!(age(created))])
+            })
+            .collect();
+        (columns, rows)
+    } else {
+        let mut columns = vec![column("Name", "string", "Name of the object", 0)];
+        for c in &def.columns {
+            columns.push(column(&c.name, &c.type_, &c.description, c.priority));
+        }
+        let rows = objects
+            .iter()
+            .map(|o| {
+                let mut cells = vec![o["metadata"]["name"].clone()];
+                for c in &def.columns {
+                    cells.push(cell(evaluate(o, &c.json_path), &c.type_));
+                }
+                row(o, cells)
+            })
+            .collect();
+        (columns, rows)
+    };
+    json!({"kind": "Table", "apiVersion": "meta.k8s.io/v1",
+        "metadata": {"resourceVersion": resource_version.to_string()},
         "columnDefinitions": columns, "rows": rows})
 }

@@ -457,3 +457,56 @@ async fn the_projects_eks_cluster_crd_with_kubectl() {
         ok(config, &["delete", "-f", EKS_EXAMPLE], None);
     });
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn events_from_the_kube_rs_recorder_show_in_kubectl() {
+    use kube::runtime::events::{Event, EventType, Recorder, Reporter};
+    let (emulator, _dir, config) = started().await;
+    let recorder = Recorder::new(
+        emulator.client(),
+        Reporter {
+            controller: "widget-controller".into(),
+            instance: Some("pod-1".into()),
+        },
+    );
+    let reference = k8s_openapi::api::core::v1::ObjectReference {
+        api_version: Some("example.io/v1".into()),
+        kind: Some("Widget".into()),
+        name: Some("w".into()),
+        namespace: Some("default".into()),
+        ..Default::default()
+    };
+    let event = Event {
+        type_: EventType::Warning,
+        reason: "Stuck".into(),
+        note: Some("the widget is stuck".into()),
+        action: "Reconcile".into(),
+        secondary: None,
+    };
+    recorder.publish(&event, &reference).await.unwrap();
+    recorder.publish(&event, &reference).await.unwrap();
+    let config = config.as_path();
+    tokio::task::block_in_place(|| {
+        let table = ok(config, &["get", "events"], None);
+        let header: Vec<&str> = table.lines().next().unwrap().split_whitespace().collect();
+        assert_eq!(
+            header,
+            ["LAST", "SEEN", "TYPE", "REASON", "OBJECT", "MESSAGE"],
+            "{table}"
+        );
+        assert!(
+            table.contains("Warning")
+                && table.contains("Stuck")
+                && table.contains("widget/w")
+                && table.contains("the widget is stuck"),
+            "{table}"
+        );
+        assert_eq!(table.lines().count(), 2, "one event, its series counted: {table}");
+        let core = ok(
+            config,
+            &["get", "events.v1.", "-o", "jsonpath={.items[0].count}"],
+            None,
+        );
+        assert_eq!(core, "2", "the series count shows in the core/v1 shape");
+    });
+}
