@@ -1,7 +1,8 @@
 //! CEL `x-kubernetes-validations` rules of CRD schemas, evaluated with the `cel` crate: `self` is the value
 //! at the rule's schema node and `oldSelf` the value at the same place before an update. Transition rules
 //! (those using `oldSelf`) are skipped on create and where the old value is absent, as in the real server.
-//! Rules the crate cannot compile are skipped (the real server would have refused the CRD).
+//! Rules the crate cannot compile are skipped (the real server would have refused the CRD), and so are rules
+//! whose evaluation panics inside the crate.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -98,19 +99,28 @@ fn check(rule: &Value, value: &Value, old: Option<&Value>, path: &str, causes: &
     if transition && old.is_none() {
         return;
     }
-    let Ok(program) = cel::Program::compile(text) else {
-        tracing::warn!(rule = text, "CEL rule not compiled; skipped");
+    // The evaluation runs third-party code while the store is locked: a panic in it must not poison the
+    // lock, so it is caught and the rule skipped.
+    let evaluated = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        let program = cel::Program::compile(text).ok()?;
+        let mut context = cel::Context::default();
+        context.add_variable_from_value("self", to_cel(value));
+        if let Some(old) = old.filter(|_| transition) {
+            context.add_variable_from_value("oldSelf", to_cel(old));
+        }
+        Some(program.execute(&context).map_err(|e| e.to_string()))
+    }));
+    let Ok(Some(result)) = evaluated else {
+        tracing::warn!(
+            rule = text,
+            "CEL rule not compiled or its evaluation failed; skipped"
+        );
         return;
     };
-    let mut context = cel::Context::default();
-    context.add_variable_from_value("self", to_cel(value));
-    if let Some(old) = old.filter(|_| transition) {
-        context.add_variable_from_value("oldSelf", to_cel(old));
-    }
     let message = rule["message"]
         .as_str()
         .map_or_else(|| format!("failed rule: {text}"), str::to_owned);
-    let message = match program.execute(&context) {
+    let message = match result {
         Ok(cel::Value::Bool(true)) => return,
         Ok(_) => message,
         Err(err) => format!("{message}: {err} evaluating rule: {text}"),
