@@ -215,6 +215,18 @@ fn route(
         segments.remove(watch_at);
         params.insert("watch".into(), "true".into());
     }
+    if method == Method::POST
+        && let [
+            "apis",
+            "authorization.k8s.io",
+            "v1",
+            kind @ ("selfsubjectaccessreviews" | "selfsubjectrulesreviews"),
+        ] = segments.as_slice()
+    {
+        // kubectl sends the review as protobuf; its content does not matter here.
+        let review = parse_body(headers, body).unwrap_or_else(|_| json!({}));
+        return Ok(access_review(kind, review));
+    }
     let Some(target) = parse_target(state, &segments)? else {
         return Err(ApiError::no_route(path));
     };
@@ -352,6 +364,24 @@ fn route(
         }
         _ => Err(ApiError::method_not_allowed()),
     }
+}
+
+/// `kubectl auth can-i`: authorization is not emulated, so everything is allowed.
+fn access_review(kind: &str, mut review: Value) -> Response {
+    const REASON: &str = "kube-emulator does not check authorization";
+    review["apiVersion"] = json!("authorization.k8s.io/v1");
+    review["kind"] = json!(if kind == "selfsubjectaccessreviews" {
+        "SelfSubjectAccessReview"
+    } else {
+        "SelfSubjectRulesReview"
+    });
+    review["status"] = if kind == "selfsubjectaccessreviews" {
+        json!({"allowed": true, "reason": REASON})
+    } else {
+        json!({"resourceRules": [{"verbs": ["*"], "apiGroups": ["*"], "resources": ["*"]}],
+            "nonResourceRules": [{"verbs": ["*"], "nonResourceURLs": ["*"]}], "incomplete": false})
+    };
+    json_response(StatusCode::CREATED, &review, &[])
 }
 
 /// A continue token: the namespace and name of the last item of the previous page.

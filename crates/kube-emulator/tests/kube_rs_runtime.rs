@@ -222,3 +222,38 @@ async fn streaming_list_watcher_gets_the_initial_events_end_bookmark() {
     set(&api, "a", "1").await;
     assert_eq!(next_events(&mut events, 1).await, ["Apply a=1"]);
 }
+
+#[tokio::test]
+async fn metadata_api_and_metadata_watcher() {
+    let emulator = Emulator::start().await.unwrap();
+    let api: Api<ConfigMap> = Api::namespaced(emulator.client(), "default");
+    api.create(&PostParams::default(), &cm("a", "0")).await.unwrap();
+    let meta = api.get_metadata("a").await.unwrap();
+    assert_eq!(meta.metadata.name.as_deref(), Some("a"));
+    let list = api
+        .list_metadata(&kube::api::ListParams::default())
+        .await
+        .unwrap();
+    assert_eq!(list.items.len(), 1);
+    let mut events = kube::runtime::metadata_watcher(api.clone(), watcher::Config::default()).boxed();
+    let mut seen = Vec::new();
+    tokio::time::timeout(Duration::from_secs(10), async {
+        while seen.len() < 4 {
+            if let Some(Ok(event)) = events.next().await {
+                seen.push(match event {
+                    Event::Init => "Init".to_owned(),
+                    Event::InitApply(m) => format!("InitApply {}", m.metadata.name.unwrap_or_default()),
+                    Event::InitDone => "InitDone".to_owned(),
+                    Event::Apply(m) => format!("Apply {}", m.metadata.name.unwrap_or_default()),
+                    Event::Delete(m) => format!("Delete {}", m.metadata.name.unwrap_or_default()),
+                });
+                if seen.len() == 3 {
+                    api.create(&PostParams::default(), &cm("b", "0")).await.unwrap();
+                }
+            }
+        }
+    })
+    .await
+    .unwrap_or_else(|_| panic!("saw {seen:?}"));
+    assert_eq!(seen, ["Init", "InitApply a", "InitDone", "Apply b"]);
+}

@@ -264,6 +264,10 @@ async fn built_in_resources_with_kubectl() {
         ok(config, &["apply", "-n", "team-b", "-f", "-"], Some(DEPLOYMENT));
         let all = ok(config, &["get", "all", "-n", "team-b", "-o", "name"], None);
         assert_eq!(all.trim(), "deployment.apps/web", "{all}");
+        assert_eq!(
+            ok(config, &["auth", "can-i", "delete", "secrets"], None).trim(),
+            "yes"
+        );
         ok(config, &["delete", "namespace", "team-a"], None);
         assert!(!ok(config, &["get", "configmaps", "-A", "-o", "name"], None).contains("settings"));
     });
