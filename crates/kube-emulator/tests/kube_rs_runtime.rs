@@ -235,7 +235,9 @@ async fn metadata_api_and_metadata_watcher() {
         .await
         .unwrap();
     assert_eq!(list.items.len(), 1);
-    let mut events = kube::runtime::metadata_watcher(api.clone(), watcher::Config::default()).boxed();
+    let metadata: Api<kube::core::PartialObjectMeta<ConfigMap>> =
+        Api::namespaced(emulator.client(), "default");
+    let mut events = watcher(metadata, watcher::Config::default()).boxed();
     let mut seen = Vec::new();
     tokio::time::timeout(Duration::from_secs(10), async {
         while seen.len() < 4 {
