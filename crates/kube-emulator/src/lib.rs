@@ -198,7 +198,8 @@ impl Emulator {
         self.addr
     }
 
-    /// A kube client for the emulator (plain HTTP, the kubeconfig's bearer token).
+    /// A kube client for the emulator (plain HTTP, the kubeconfig's bearer token, namespace `default`).
+    /// Call it inside a Tokio runtime, as any `kube::Client` is built.
     pub fn client(&self) -> kube::Client {
         // With both rustls back ends linked into one binary (the AWS SDK brings aws-lc-rs), rustls needs a
         // process default; keep whichever is installed already.
