@@ -297,3 +297,84 @@ async fn library_apply_helpers() {
     assert!(matches!(emulator.apply_yaml(": : :"), Err(ApplyError::Parse(_))));
     let _ = (raw, send, with_widgets);
 }
+
+#[tokio::test]
+async fn every_rule_of_the_projects_crd_is_enforced() {
+    let root = concat!(env!("CARGO_MANIFEST_DIR"), "/../../deploy");
+    let (Ok(crd), Ok(example)) = (
+        std::fs::read_to_string(format!("{root}/crds/eksclusters.eksoperator.io.yaml")),
+        std::fs::read_to_string(format!("{root}/examples/minimal-single-region.yaml")),
+    ) else {
+        eprintln!("skipped: the project's CRD or example is not there yet");
+        return;
+    };
+    let emulator = Emulator::start().await.unwrap();
+    emulator.apply_yaml(&crd).unwrap();
+    let path = "/apis/eksoperator.io/v1alpha1/namespaces/default/eksclusters";
+    let base: Value = serde_saphyr::from_str(&example).unwrap();
+    let refused = |name: &str, change: &dyn Fn(&mut Value)| {
+        let mut object = base.clone();
+        object["metadata"]["name"] = json!(name);
+        change(&mut object);
+        let emulator = &emulator;
+        let name = name.to_owned();
+        async move {
+            let answer = send(emulator, "POST", path, &object).await;
+            assert_eq!(answer.code, 422, "{name}: {}", answer.text);
+            answer.body["message"].as_str().unwrap().to_owned()
+        }
+    };
+    let message = refused("zones", &|o| {
+        o["spec"]["network"]["zones"] = json!(["us-east-1a", "us-east-1b"]);
+        o["spec"]["network"]["availabilityZones"] = json!(3);
+    })
+    .await;
+    assert!(
+        message.contains(
+            "spec.network: Invalid value: \"object\": availabilityZones must equal the number of zones"
+        ),
+        "{message}"
+    );
+    let message = refused("private", &|o| {
+        o["spec"]["network"]["topology"] = json!("Private");
+        o["spec"]["network"]["natGateways"] = json!("Single");
+    })
+    .await;
+    assert!(
+        message.contains("the Private topology has no public subnets"),
+        "{message}"
+    );
+    let message = refused("overrides", &|o| {
+        o["spec"]["regionOverrides"] = json!({"eu-west-1": {}});
+    })
+    .await;
+    assert!(message.contains("spec.regionOverrides: Invalid value: \"object\": every key of regionOverrides must be one of regions"), "{message}");
+    let message = refused("sizes", &|o| {
+        o["spec"]["nodeGroups"][0]["desiredSize"] = json!(9);
+    })
+    .await;
+    assert!(message.contains("spec.nodeGroups: Invalid value: \"object\": nodeGroups: desiredSize must lie between minSize and maxSize"), "{message}");
+    let message = refused("min-max", &|o| {
+        o["spec"]["nodeGroups"][0]["minSize"] = json!(5);
+    })
+    .await;
+    assert!(message.contains("minSize must not exceed maxSize"), "{message}");
+    let message = refused("a.b", &|_| {}).await;
+    assert!(
+        message.contains("<nil>: Invalid value: \"object\": metadata.name must be lower-case"),
+        "{message}"
+    );
+    let long = "x".repeat(90);
+    let message = refused(&long, &|o| o["spec"]["stage"] = json!("staging")).await;
+    assert!(message.contains("must be at most 100 characters"), "{message}");
+
+    // The valid example passes; then the stage is immutable.
+    let mut object = base.clone();
+    object["spec"]["stage"] = json!("test");
+    assert_eq!(send(&emulator, "POST", path, &object).await.code, 201);
+    let patch = json!({"spec": {"stage": "prod"}}).to_string();
+    let merge = [("Content-Type", "application/merge-patch+json")];
+    let changed = raw(&emulator, "PATCH", &format!("{path}/demo"), &merge, Some(&patch)).await;
+    assert_eq!(changed.code, 422);
+    assert!(changed.text.contains("stage is immutable"), "{}", changed.text);
+}
