@@ -45,14 +45,19 @@ fn reconciles(metrics: &Metrics) -> f64 {
 async fn run(n: usize) {
     let emulator = kube_emulator::Emulator::start().await.unwrap();
     let client = emulator.client();
-    let crds: Api<k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition> =
-        Api::all(client.clone());
-    crds.create(&PostParams::default(), &eks_api::crd::crd()).await.unwrap();
+    let crds: Api<
+        k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition,
+    > = Api::all(client.clone());
+    crds.create(&PostParams::default(), &eks_api::crd::crd())
+        .await
+        .unwrap();
 
     let fake = FakeAws::new(FakeConfig::default());
     fake.instrument().set_latency(Duration::from_millis(2));
     let metrics = Arc::new(Metrics::default());
-    let tokens = StsTokenSource::new(SharedCredentialsProvider::new(Credentials::new("a", "b", None, None, "bench")));
+    let tokens = StsTokenSource::new(SharedCredentialsProvider::new(Credentials::new(
+        "a", "b", None, None, "bench",
+    )));
     let parts = Parts {
         client: client.clone(),
         infra: Arc::new(AwsInfrastructure::new(Arc::new(fake.context()))),
@@ -63,7 +68,11 @@ async fn run(n: usize) {
     let config = RunConfig {
         namespace: None,
         selector: None,
-        timing: Timing { drift_period: drift, progress_period: Duration::from_millis(500), ..Timing::default() },
+        timing: Timing {
+            drift_period: drift,
+            progress_period: Duration::from_millis(500),
+            ..Timing::default()
+        },
         max_concurrent_reconciles: 32,
         leader_election: None,
         http_addr: "127.0.0.1:0".parse().unwrap(),
@@ -87,11 +96,18 @@ async fn run(n: usize) {
     }
     loop {
         let list = api.list(&ListParams::default()).await.unwrap();
-        let ready = list.items.iter().filter(|o| o.data["status"]["phase"] == "Ready").count();
+        let ready = list
+            .items
+            .iter()
+            .filter(|o| o.data["status"]["phase"] == "Ready")
+            .count();
         if ready == n {
             break;
         }
-        assert!(started.elapsed() < Duration::from_secs(900), "only {ready}/{n} Ready after 15 minutes");
+        assert!(
+            started.elapsed() < Duration::from_secs(900),
+            "only {ready}/{n} Ready after 15 minutes"
+        );
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
     let to_ready = started.elapsed();
@@ -103,7 +119,11 @@ async fn run(n: usize) {
     let before = reconciles(&metrics);
     tokio::time::sleep(drift + Duration::from_secs(5)).await;
     let passes = reconciles(&metrics) - before;
-    let per_pass = if passes > 0.0 { fake.instrument().stats().total() as f64 / passes } else { 0.0 };
+    let per_pass = if passes > 0.0 {
+        fake.instrument().stats().total() as f64 / passes
+    } else {
+        0.0
+    };
     let reads_only = fake.instrument().stats().mutations == 0;
 
     println!(
@@ -121,7 +141,10 @@ async fn run(n: usize) {
 fn main() {
     let _ = rustls::crypto::ring::default_provider().install_default();
     let sizes = std::env::var("FLEET_SIZES").unwrap_or_else(|_| "1,100,1000".into());
-    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
     for size in sizes.split(',').filter_map(|s| s.trim().parse::<usize>().ok()) {
         runtime.block_on(run(size));
     }
