@@ -21,6 +21,17 @@ struct Operator(Child);
 
 impl Operator {
     fn start(kubeconfig: &Path, moto: &MotoServer, log: &Path) -> Self {
+        Self::start_with(kubeconfig, moto, log, &[], &[])
+    }
+
+    /// Starts `eks-operator run` against moto with fast requeues, plus extra flags and environment.
+    fn start_with(
+        kubeconfig: &Path,
+        moto: &MotoServer,
+        log: &Path,
+        args: &[String],
+        env: &[(&str, &str)],
+    ) -> Self {
         let log = std::fs::File::create(log).unwrap();
         let child = Command::new(workspace_binary("eks-operator", "eks-operator"))
             .args([
@@ -33,6 +44,8 @@ impl Operator {
                 "2s",
             ])
             .arg("--no-vgw-route-propagation")
+            .args(args)
+            .envs(env.iter().copied())
             .env("KUBECONFIG", kubeconfig)
             .env("AWS_ENDPOINT_URL", moto.endpoint())
             .env("AWS_ACCESS_KEY_ID", "testing")
@@ -407,58 +420,43 @@ async fn managed_aws_auth_is_applied_into_the_workload_clusters() {
     let (ok, out, err) = apply_text(&workload_config, foreign);
     assert!(ok, "{out}{err}");
 
-    let log = std::fs::File::create(&w.log).unwrap();
-    let mut child = Command::new(workspace_binary("eks-operator", "eks-operator"))
-        .args([
-            "run",
-            "--http-addr",
-            "127.0.0.1:0",
-            "--progress-period",
-            "1s",
-            "--drift-period",
-            "2s",
-            "--no-vgw-route-propagation",
-        ])
-        .arg(format!(
+    let overrides = [
+        format!(
             "--workload-endpoint-override=eu-west-1-test-cloudlad={}",
             workload.url()
-        ))
-        .arg(format!(
+        ),
+        format!(
             "--workload-endpoint-override=eu-west-2-test-cloudlad={}",
-            workload.url()
-        ))
-        .env("KUBECONFIG", config)
-        .env("AWS_ENDPOINT_URL", w.moto.endpoint())
-        .env("AWS_ACCESS_KEY_ID", "testing")
-        .env("AWS_SECRET_ACCESS_KEY", "testing")
-        .env("AWS_REGION", "us-east-1")
-        .stdout(Stdio::null())
-        .stderr(log)
-        .spawn()
-        .unwrap();
+            second.url()
+        ),
+    ];
+    let operator = Operator::start_with(config, &w.moto, &w.log, &overrides, &[]);
     let seed = std::fs::read_to_string(repo_root().join(SEED))
         .unwrap()
         .replace("  awsAuth:\n", "  awsAuth:\n    manage: true\n");
     let (ok, out, err) = apply_text(config, &seed);
     assert!(ok, "{out}{err}");
+    let map_roles = |c: &Path| {
+        kubectl(
+            c,
+            &[
+                "get",
+                "configmap",
+                "aws-auth",
+                "-n",
+                "kube-system",
+                "-o",
+                "jsonpath={.data.mapRoles}",
+            ],
+        )
+        .1
+    };
     eventually(
-        "aws-auth in the workload cluster",
+        "aws-auth in both workload clusters",
         Duration::from_secs(60),
         || async {
-            kubectl(
-                &workload_config,
-                &[
-                    "get",
-                    "configmap",
-                    "aws-auth",
-                    "-n",
-                    "kube-system",
-                    "-o",
-                    "jsonpath={.data.mapRoles}",
-                ],
-            )
-            .1
-            .contains("eks-worker-eu-")
+            map_roles(&workload_config).contains("eks-worker-eu-west-1-test-cloudlad")
+                && map_roles(&second_config).contains("eks-worker-eu-west-2-test-cloudlad")
         },
     )
     .await;
@@ -485,8 +483,7 @@ async fn managed_aws_auth_is_applied_into_the_workload_clusters() {
         tokens.iter().any(|t| t.starts_with("k8s-aws-v1.")),
         "aws-iam-authenticator tokens: {tokens:?}"
     );
-    let _ = child.kill();
-    let _ = child.wait();
+    drop(operator);
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -494,29 +491,9 @@ async fn two_replicas_only_the_leader_reconciles_and_the_other_takes_over() {
     let w = world().await;
     let config = w.config.as_path();
     let start = |identity: &str| {
-        let log = std::fs::File::create(w.log.with_file_name(format!("{identity}.log"))).unwrap();
-        Command::new(workspace_binary("eks-operator", "eks-operator"))
-            .args([
-                "run",
-                "--http-addr",
-                "127.0.0.1:0",
-                "--progress-period",
-                "1s",
-                "--drift-period",
-                "2s",
-                "--no-vgw-route-propagation",
-            ])
-            .args(["--leader-election", "--lease-namespace", "default"])
-            .env("POD_NAME", identity)
-            .env("KUBECONFIG", config)
-            .env("AWS_ENDPOINT_URL", w.moto.endpoint())
-            .env("AWS_ACCESS_KEY_ID", "testing")
-            .env("AWS_SECRET_ACCESS_KEY", "testing")
-            .env("AWS_REGION", "us-east-1")
-            .stdout(Stdio::null())
-            .stderr(log)
-            .spawn()
-            .unwrap()
+        let log = w.log.with_file_name(format!("{identity}.log"));
+        let args = ["--leader-election", "--lease-namespace", "default"].map(String::from);
+        Operator::start_with(config, &w.moto, &log, &args, &[("POD_NAME", identity)])
     };
     let holder = || {
         kubectl(
@@ -531,12 +508,12 @@ async fn two_replicas_only_the_leader_reconciles_and_the_other_takes_over() {
         )
         .1
     };
-    let mut first = start("replica-a");
+    let first = start("replica-a");
     eventually("replica-a to hold the lease", Duration::from_secs(30), || async {
         holder() == "replica-a"
     })
     .await;
-    let mut second = start("replica-b");
+    let second = start("replica-b");
     let seed = repo_root().join(SEED);
     kubectl_ok(config, &["apply", "-f", seed.to_str().unwrap()]);
     let (ready, out, err) = kubectl(
@@ -548,8 +525,7 @@ async fn two_replicas_only_the_leader_reconciles_and_the_other_takes_over() {
     let b_log = std::fs::read_to_string(w.log.with_file_name("replica-b.log")).unwrap_or_default();
     assert!(!b_log.contains("Created"), "the standby made AWS calls:\n{b_log}");
 
-    let _ = first.kill();
-    let _ = first.wait();
+    drop(first);
     eventually(
         "replica-b to take over the lease",
         Duration::from_secs(60),
@@ -564,8 +540,7 @@ async fn two_replicas_only_the_leader_reconciles_and_the_other_takes_over() {
         || async { kubectl(config, &["get", "configmap", "cloudlad-eu-west-1-aws-auth"]).0 },
     )
     .await;
-    let _ = second.kill();
-    let _ = second.wait();
+    drop(second);
 }
 
 #[tokio::test(flavor = "multi_thread")]
