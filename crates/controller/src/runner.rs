@@ -199,6 +199,18 @@ fn trigger_hash(object: &DynamicObject) -> Option<u64> {
     Some(hasher.finish())
 }
 
+/// Drops what no reconcile reads before an object enters the cache: `managedFields` and kubectl's
+/// last-applied annotation are often larger than the spec and would multiply the memory of a large fleet.
+fn slim_for_cache(object: &mut DynamicObject) {
+    object.metadata.managed_fields = None;
+    if let Some(annotations) = object.metadata.annotations.as_mut() {
+        annotations.remove(LAST_APPLIED_ANNOTATION);
+    }
+}
+
+/// The annotation `kubectl apply` (client-side) keeps the whole applied object in.
+const LAST_APPLIED_ANNOTATION: &str = "kubectl.kubernetes.io/last-applied-configuration";
+
 fn scoped<K>(client: &Client, namespace: Option<&str>) -> Api<K>
 where
     K: Resource<DynamicType = (), Scope = k8s_openapi::NamespaceResourceScope>
@@ -231,6 +243,7 @@ async fn run_controller(
     let reader = writer.as_reader();
     let stream = watcher(api, watch_config)
         .default_backoff()
+        .modify(slim_for_cache)
         .reflect(writer)
         .applied_objects()
         .predicate_filter(trigger_hash, Default::default());
@@ -252,4 +265,48 @@ async fn run_controller(
         .await;
     tracing::info!("controller stopped");
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use k8s_openapi::apimachinery::pkg::apis::meta::v1::ManagedFieldsEntry;
+
+    #[test]
+    fn the_cache_keeps_neither_managed_fields_nor_the_last_applied_copy() {
+        let mut object = DynamicObject::new("a", &ApiResource::erase::<EksCluster>(&()));
+        object.metadata.managed_fields = Some(vec![ManagedFieldsEntry {
+            manager: Some("kubectl".into()),
+            ..ManagedFieldsEntry::default()
+        }]);
+        object.metadata.annotations = Some(
+            [
+                (LAST_APPLIED_ANNOTATION.to_owned(), "{}".to_owned()),
+                ("team".to_owned(), "platform".to_owned()),
+            ]
+            .into(),
+        );
+        slim_for_cache(&mut object);
+        assert!(object.metadata.managed_fields.is_none());
+        assert_eq!(
+            object.metadata.annotations,
+            Some([("team".to_owned(), "platform".to_owned())].into())
+        );
+    }
+
+    #[test]
+    fn status_writes_do_not_trigger_but_spec_and_deletion_do() {
+        let mut object = DynamicObject::new("a", &ApiResource::erase::<EksCluster>(&()));
+        object.metadata.generation = Some(1);
+        let first = trigger_hash(&object);
+        object.data = serde_json::json!({"status": {"phase": "Ready"}});
+        assert_eq!(trigger_hash(&object), first);
+        object.metadata.generation = Some(2);
+        let second = trigger_hash(&object);
+        assert_ne!(second, first);
+        object.metadata.deletion_timestamp = Some(k8s_openapi::apimachinery::pkg::apis::meta::v1::Time(
+            k8s_openapi::jiff::Timestamp::UNIX_EPOCH,
+        ));
+        assert_ne!(trigger_hash(&object), second);
+    }
 }

@@ -126,7 +126,9 @@ pub async fn handle(
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "))
         && let Ok(mut tokens) = state.tokens.lock()
+        && !tokens.iter().any(|seen| seen == token)
     {
+        // Distinct tokens only: a long-running emulator must not grow by one entry per request.
         tokens.push(token.to_owned());
     }
     let latency = state.faults.latency();

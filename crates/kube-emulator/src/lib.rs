@@ -222,7 +222,7 @@ impl Emulator {
         std::fs::write(path, self.kubeconfig())
     }
 
-    /// Bearer tokens seen so far, one per request that carried one (accepted, never checked).
+    /// The distinct bearer tokens seen so far, in the order first seen (accepted, never checked).
     pub fn seen_bearer_tokens(&self) -> Vec<String> {
         self.state.tokens.lock().map(|t| t.clone()).unwrap_or_default()
     }
