@@ -56,51 +56,21 @@ pub fn process(object: &mut Value, schema: &Value) -> Outcome {
     let Some(map) = object.as_object_mut() else {
         return outcome;
     };
-    let empty = Map::new();
-    let props = schema["properties"].as_object().unwrap_or(&empty);
-    let keys: Vec<String> = map.keys().cloned().collect();
-    for key in keys {
-        if matches!(key.as_str(), "apiVersion" | "kind" | "metadata") {
-            continue;
-        }
-        match props.get(&key) {
-            Some(sub) => {
-                if let Some(value) = map.get_mut(&key) {
-                    walk(value, sub, &key, &mut outcome);
-                }
-            }
-            None => {
-                outcome.unknown.push(key.clone());
-                map.remove(&key);
-            }
-        }
-    }
-    for (key, sub) in props {
-        if !map.contains_key(key)
-            && !matches!(key.as_str(), "apiVersion" | "kind" | "metadata")
-            && let Some(default) = sub.get("default")
-        {
-            let mut value = default.clone();
-            walk(&mut value, sub, key, &mut outcome);
-            map.insert(key.clone(), value);
-        }
-    }
-    for required in schema["required"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(Value::as_str)
-    {
-        if !map.contains_key(required) && !matches!(required, "apiVersion" | "kind" | "metadata") {
-            outcome.causes.push(Cause {
-                reason: "FieldValueRequired",
-                field: required.to_owned(),
-                message: "Required value".into(),
-            });
-        }
-    }
+    // The root is an object like any other, except for the three fields the server owns.
+    let reserved: Vec<(String, Value)> = ROOT_RESERVED
+        .iter()
+        .filter_map(|key| map.remove(*key).map(|value| ((*key).to_owned(), value)))
+        .collect();
+    walk_object(map, schema, "", false, &mut outcome);
+    outcome.causes.retain(|cause| {
+        !(cause.reason == "FieldValueRequired" && ROOT_RESERVED.contains(&cause.field.as_str()))
+    });
+    map.extend(reserved);
     outcome
 }
+
+/// Root fields that are not the schema's to default, prune or require.
+const ROOT_RESERVED: [&str; 3] = ["apiVersion", "kind", "metadata"];
 
 fn invalid(outcome: &mut Outcome, path: &str, value: &Value, message: String) {
     outcome.causes.push(Cause {
@@ -397,6 +367,23 @@ mod tests {
         let fields: Vec<&str> = outcome.causes.iter().map(|c| c.field.as_str()).collect();
         assert_eq!(fields, ["spec.cidr", "spec.size"]);
         assert!(outcome.causes[0].message.contains("should match '^[0-9./]+$'"));
+    }
+
+    #[test]
+    fn the_root_prunes_and_requires_but_leaves_the_server_fields_alone() {
+        let schema = json!({"type": "object", "required": ["metadata", "spec"], "properties": {
+            "apiVersion": {"type": "string"}, "kind": {"type": "string"}, "metadata": {"type": "object"},
+            "spec": {"type": "object"}}});
+        let mut object = json!({"apiVersion": "x/v1", "kind": "X", "metadata": {"name": "a", "labels": {}},
+            "extra": true});
+        let outcome = process(&mut object, &schema);
+        assert_eq!(outcome.unknown, ["extra"]);
+        let fields: Vec<&str> = outcome.causes.iter().map(|c| c.field.as_str()).collect();
+        assert_eq!(fields, ["spec"]);
+        assert_eq!(
+            object,
+            json!({"apiVersion": "x/v1", "kind": "X", "metadata": {"name": "a", "labels": {}}})
+        );
     }
 
     #[test]
