@@ -91,10 +91,10 @@ pub struct RunArgs {
     #[arg(long, env = "EKS_OPERATOR_SELECTOR")]
     pub selector: Option<String>,
     /// How often a ready object is checked for drift, such as `20s`, `10m` or `1h`.
-    #[arg(long, env = "EKS_OPERATOR_DRIFT_PERIOD", default_value = "10m", value_parser = parse_duration)]
+    #[arg(long, env = "EKS_OPERATOR_DRIFT_PERIOD", default_value = "10m", value_parser = parse_period)]
     pub drift_period: std::time::Duration,
     /// How soon a region that is still being created or deleted is looked at again.
-    #[arg(long, env = "EKS_OPERATOR_PROGRESS_PERIOD", default_value = "20s", value_parser = parse_duration)]
+    #[arg(long, env = "EKS_OPERATOR_PROGRESS_PERIOD", default_value = "20s", value_parser = parse_period)]
     pub progress_period: std::time::Duration,
     /// How many objects are reconciled at once.
     #[arg(long, env = "EKS_OPERATOR_MAX_CONCURRENT_RECONCILES", default_value_t = 8)]
@@ -131,16 +131,27 @@ pub fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
         .map_err(|_| format!("{text:?} is not a duration such as 20s, 10m or 1h"))?;
     let seconds = match unit {
         "ms" => return Ok(std::time::Duration::from_millis(value)),
-        "" | "s" => value,
-        "m" => value * 60,
-        "h" => value * 3600,
+        "" | "s" => Some(value),
+        "m" => value.checked_mul(60),
+        "h" => value.checked_mul(3600),
         _ => {
             return Err(format!(
                 "{text:?} has an unknown unit {unit:?}: use ms, s, m or h"
             ));
         }
     };
-    Ok(std::time::Duration::from_secs(seconds))
+    seconds
+        .map(std::time::Duration::from_secs)
+        .ok_or_else(|| format!("{text:?} is too long a duration"))
+}
+
+/// Parses a period like [`parse_duration`] and refuses zero, which would requeue without pause.
+pub fn parse_period(text: &str) -> Result<std::time::Duration, String> {
+    let period = parse_duration(text)?;
+    if period.is_zero() {
+        return Err(format!("{text:?} is zero: a period must be longer than that"));
+    }
+    Ok(period)
 }
 
 fn parse_override(text: &str) -> Result<(String, String), String> {
@@ -174,7 +185,7 @@ pub enum OutputFormat {
 
 #[cfg(test)]
 mod tests {
-    use super::parse_duration;
+    use super::{parse_duration, parse_period};
     use std::time::Duration;
 
     #[test]
@@ -186,5 +197,14 @@ mod tests {
         assert_eq!(parse_duration("15"), Ok(Duration::from_secs(15)));
         assert!(parse_duration("10 minutes").is_err());
         assert!(parse_duration("m").is_err());
+        assert!(parse_duration("99999999999999999999h").is_err());
+        assert!(parse_duration("9999999999999999999h").is_err());
+    }
+
+    #[test]
+    fn periods_refuse_zero() {
+        assert_eq!(parse_period("500ms"), Ok(Duration::from_millis(500)));
+        assert!(parse_period("0s").unwrap_err().contains("zero"));
+        assert!(parse_period("0ms").is_err());
     }
 }
