@@ -7,26 +7,18 @@
 //! the controller and the in-memory AWS fake (which holds every fake resource) and of nothing else.
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
-use std::collections::HashMap;
+#[path = "../tests/support/mod.rs"]
+mod support;
+
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use aws_credential_types::Credentials;
-use aws_credential_types::provider::SharedCredentialsProvider;
 use eks_aws::fake::{FakeAws, FakeConfig};
-use eks_controller::aws_infra::AwsInfrastructure;
 use eks_controller::context::Timing;
-use eks_controller::metrics::Metrics;
-use eks_controller::runner::{self, Parts, RunConfig};
-use eks_controller::workload::KubeWorkloadClusters;
-use eks_controller::workload::token::StsTokenSource;
 use futures::StreamExt;
-use kube::api::{Api, DynamicObject, ListParams, PostParams};
-use kube::core::ApiResource;
-use serde_json::json;
-use tokio::sync::watch;
+use kube::api::{DynamicObject, ListParams, PostParams};
 
 fn peak_rss_mib() -> f64 {
     let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
@@ -35,19 +27,6 @@ fn peak_rss_mib() -> f64 {
         .find_map(|l| l.strip_prefix("VmHWM:"))
         .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
         .map_or(0.0, |kb| kb / 1024.0)
-}
-
-fn gauge(metrics: &Metrics, prefix: &str) -> f64 {
-    metrics
-        .encode()
-        .lines()
-        .find_map(|l| l.strip_prefix(prefix))
-        .and_then(|v| v.trim().parse().ok())
-        .unwrap_or(0.0)
-}
-
-fn reconciles(metrics: &Metrics) -> f64 {
-    gauge(metrics, "eks_operator_reconciles_total ")
 }
 
 /// Child role: the API server emulator on a free port; prints its URL and serves until killed.
@@ -62,52 +41,26 @@ async fn run(n: usize, url: &str) {
     let mut kube_config = kube::Config::new(url.parse().unwrap());
     kube_config.default_namespace = "default".into();
     let client = kube::Client::try_from(kube_config).unwrap();
-    let crds: Api<
-        k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition,
-    > = Api::all(client.clone());
-    crds.create(&PostParams::default(), &eks_api::crd::crd())
-        .await
-        .unwrap();
-
     let fake = FakeAws::new(FakeConfig::default());
     fake.instrument().set_latency(Duration::from_millis(2));
-    let metrics = Arc::new(Metrics::default());
-    let tokens = StsTokenSource::new(SharedCredentialsProvider::new(Credentials::new(
-        "a", "b", None, None, "bench",
-    )));
-    let parts = Parts {
-        client: client.clone(),
-        infra: Arc::new(AwsInfrastructure::new(Arc::new(fake.context()))),
-        workload: Arc::new(KubeWorkloadClusters::new(tokens, HashMap::new())),
-        metrics: metrics.clone(),
-    };
     let drift = Duration::from_secs(15);
-    let config = RunConfig {
-        namespace: None,
-        selector: None,
-        timing: Timing {
-            drift_period: drift,
-            progress_period: Duration::from_millis(500),
-            ..Timing::default()
-        },
-        max_concurrent_reconciles: 32,
-        leader_election: None,
-        http_addr: "127.0.0.1:0".parse().unwrap(),
-        instance: None,
+    let timing = Timing {
+        drift_period: drift,
+        progress_period: Duration::from_millis(500),
+        ..Timing::default()
     };
-    let (stop, stopped) = watch::channel(false);
-    let controller = tokio::spawn(runner::run(parts, config, stopped, |_| {}));
+    let controller = support::Controller::start(&client, &fake, timing, 32).await;
 
-    let resource = ApiResource::erase::<eks_api::EksCluster>(&());
-    let api: Api<DynamicObject> = Api::namespaced_with(client.clone(), "default", &resource);
+    let api = support::eks_clusters(&client, "default");
     let started = Instant::now();
     for i in 0..n {
-        let object: DynamicObject = serde_json::from_value(fleet_object(i)).unwrap();
+        let object: DynamicObject =
+            serde_json::from_value(support::two_region_cluster(&format!("c{i}"))).unwrap();
         api.create(&PostParams::default(), &object).await.unwrap();
     }
     // Readiness is read from the controller's own objects-by-phase gauge: listing a large fleet from this
     // process every few hundred milliseconds would add its own allocations to the memory figure.
-    while gauge(&metrics, "eks_operator_objects{phase=\"Ready\"} ") < n as f64 {
+    while controller.objects_in_phase("Ready") < n as f64 {
         assert!(
             started.elapsed() < Duration::from_secs(900),
             "not all {n} objects Ready after 15 minutes"
@@ -116,13 +69,13 @@ async fn run(n: usize, url: &str) {
     }
     let to_ready = started.elapsed();
     let first_build = fake.instrument().stats().total() as f64 / n as f64;
-    let reconciles_at_ready = reconciles(&metrics);
+    let reconciles_at_ready = controller.reconciles();
 
     // One drift period of no-change passes.
     fake.instrument().reset_stats();
-    let before = reconciles(&metrics);
+    let before = controller.reconciles();
     tokio::time::sleep(drift + Duration::from_secs(5)).await;
-    let passes = reconciles(&metrics) - before;
+    let passes = controller.reconciles() - before;
     let per_pass = if passes > 0.0 {
         fake.instrument().stats().total() as f64 / passes
     } else {
@@ -146,18 +99,7 @@ async fn run(n: usize, url: &str) {
     // Checked after the memory figure: the list of the whole fleet is this process's, not the controller's.
     let listed = api.list(&ListParams::default()).await.unwrap();
     assert!(listed.items.iter().all(|o| o.data["status"]["phase"] == "Ready"));
-    let _ = stop.send(true);
-    let _ = controller.await;
-}
-
-/// The fleet's objects: two regions, one node group each.
-fn fleet_object(i: usize) -> serde_json::Value {
-    json!({
-        "apiVersion": "eksoperator.io/v1alpha1", "kind": "EksCluster", "metadata": {"name": format!("c{i}")},
-        "spec": {"regions": ["eu-west-1", "eu-west-2"], "stage": "bench", "kubernetesVersion": "1.31",
-                 "network": {"vpcCidr": "10.0.0.0/16"},
-                 "nodeGroups": [{"name": "workers", "instanceTypes": ["t3.medium"], "minSize": 1, "maxSize": 3}]}
-    })
+    controller.stop().await;
 }
 
 /// Child role: the AWS fake alone, filled with what a fleet of `n` holds (the engine driven directly, no
@@ -167,7 +109,8 @@ async fn fill_fake(n: usize) {
     let context = fake.context();
     let regions = futures::stream::iter(0..n)
         .flat_map(|i| {
-            let mut object: eks_api::EksCluster = serde_json::from_value(fleet_object(i)).unwrap();
+            let mut object: eks_api::EksCluster =
+                serde_json::from_value(support::two_region_cluster(&format!("c{i}"))).unwrap();
             object.metadata.uid = Some(format!("00000000-0000-0000-0000-{i:012}"));
             let cluster = Arc::new(eks_api::validate::validate(&object).unwrap());
             let regions: Vec<_> = cluster

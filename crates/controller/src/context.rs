@@ -41,6 +41,18 @@ impl Default for Timing {
     }
 }
 
+impl Timing {
+    /// How soon to look again at an object that is still being created or deleted: when the AWS layer asked,
+    /// but never later than the progress period and never sooner than a second (or the progress period, when
+    /// that is shorter), so that an eager request cannot turn into a hot loop.
+    pub fn progress_requeue(&self, requested: Option<Duration>) -> Duration {
+        let floor = Duration::from_secs(1).min(self.progress_period);
+        requested
+            .unwrap_or(self.progress_period)
+            .clamp(floor, self.progress_period.max(floor))
+    }
+}
+
 /// Shared state of the reconciles.
 pub struct Context {
     /// The management cluster.
@@ -109,5 +121,50 @@ impl Context {
         if let Ok(mut map) = self.failures.lock() {
             map.remove(uid);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Timing;
+    use std::time::Duration;
+
+    fn timing(progress_period: Duration) -> Timing {
+        Timing {
+            progress_period,
+            ..Timing::default()
+        }
+    }
+
+    #[test]
+    fn progress_requeue_stays_within_a_second_and_the_period() {
+        let timing = timing(Duration::from_secs(20));
+        assert_eq!(timing.progress_requeue(None), Duration::from_secs(20));
+        assert_eq!(
+            timing.progress_requeue(Some(Duration::from_millis(1))),
+            Duration::from_secs(1)
+        );
+        assert_eq!(
+            timing.progress_requeue(Some(Duration::from_secs(60))),
+            Duration::from_secs(20)
+        );
+        assert_eq!(
+            timing.progress_requeue(Some(Duration::from_secs(5))),
+            Duration::from_secs(5)
+        );
+    }
+
+    #[test]
+    fn a_progress_period_under_a_second_is_honoured_instead_of_panicking() {
+        let timing = timing(Duration::from_millis(500));
+        assert_eq!(timing.progress_requeue(None), Duration::from_millis(500));
+        assert_eq!(
+            timing.progress_requeue(Some(Duration::ZERO)),
+            Duration::from_millis(500)
+        );
+        assert_eq!(
+            timing.progress_requeue(Some(Duration::from_secs(3))),
+            Duration::from_millis(500)
+        );
     }
 }

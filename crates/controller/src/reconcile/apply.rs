@@ -1,7 +1,5 @@
 //! The apply path: read → validate → ensure every region concurrently → generated objects → status.
 
-use std::time::Duration;
-
 use eks_api::{EksCluster, EksClusterStatus, Phase, RegionStatus, ValidatedCluster};
 use futures::future::join_all;
 use k8s_openapi::jiff::Timestamp;
@@ -146,46 +144,5 @@ fn next_action(
         return Ok(Action::requeue(ctx.timing.drift_period));
     }
     let soonest = outcomes.iter().filter_map(|o| o.requeue_after).min();
-    Ok(Action::requeue(progress_requeue(
-        soonest,
-        ctx.timing.progress_period,
-    )))
-}
-
-/// How soon to look again at an object that is still converging: what the AWS layer asked for, never later
-/// than the progress period and never sooner than a second (or the progress period, when that is shorter).
-fn progress_requeue(requested: Option<Duration>, progress_period: Duration) -> Duration {
-    let floor = Duration::from_secs(1).min(progress_period);
-    requested
-        .unwrap_or(progress_period)
-        .clamp(floor, progress_period.max(floor))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::progress_requeue;
-    use std::time::Duration;
-
-    #[test]
-    fn progress_requeue_stays_within_a_second_and_the_period() {
-        let period = Duration::from_secs(20);
-        assert_eq!(progress_requeue(None, period), period);
-        assert_eq!(
-            progress_requeue(Some(Duration::from_millis(10)), period),
-            Duration::from_secs(1)
-        );
-        assert_eq!(progress_requeue(Some(Duration::from_secs(60)), period), period);
-        assert_eq!(
-            progress_requeue(Some(Duration::from_secs(5)), period),
-            Duration::from_secs(5)
-        );
-    }
-
-    #[test]
-    fn a_progress_period_under_a_second_is_honoured_instead_of_panicking() {
-        let period = Duration::from_millis(500);
-        assert_eq!(progress_requeue(None, period), period);
-        assert_eq!(progress_requeue(Some(Duration::from_millis(100)), period), period);
-        assert_eq!(progress_requeue(Some(Duration::from_secs(3)), period), period);
-    }
+    Ok(Action::requeue(ctx.timing.progress_requeue(soonest)))
 }

@@ -113,11 +113,7 @@ pub(super) async fn cleanup(object: &DynamicObject, ctx: &Context) -> Result<Act
         });
     }
     ctx.reset_backoff(&uid);
-    let soonest = outcomes
-        .iter()
-        .filter_map(|o| o.requeue_after)
-        .min()
-        .unwrap_or(ctx.timing.progress_period);
+    let soonest = outcomes.iter().filter_map(|o| o.requeue_after).min();
     let left: Vec<String> = outcomes
         .iter()
         .filter(|o| !o.gone)
@@ -126,6 +122,6 @@ pub(super) async fn cleanup(object: &DynamicObject, ctx: &Context) -> Result<Act
     // Returning Ok would let the finalizer go; the teardown is not finished yet.
     Err(Error::TeardownInProgress {
         remaining: left.join(", "),
-        after: soonest.min(ctx.timing.progress_period),
+        after: ctx.timing.progress_requeue(soonest),
     })
 }
