@@ -61,6 +61,7 @@ async fn main() {
     let start = Instant::now();
     let report = ensure_region(&ctx, &cluster, &region, &recorded).await;
     assert_eq!(report.phase, RegionPhase::Ready);
+    let oidc_provider_arn = report.ids.oidc_provider_arn.clone();
     line(
         "no-change reconcile",
         1,
@@ -75,6 +76,7 @@ async fn main() {
         owner_uid: "bench-uid".into(),
         region,
         cluster_id: Some("eu-west-1-test-cloudlad".into()),
+        oidc_provider_arn,
         credentials: None,
         deletion_policy: eks_api::DeletionPolicy::Delete,
     };

@@ -168,6 +168,7 @@ async fn fake_teardown_walks_deleting_states_and_names_an_interface_that_blocks_
         owner_uid: UID.into(),
         region: region(REGION),
         cluster_id: Some(ID.into()),
+        oidc_provider_arn: None,
         credentials: None,
         deletion_policy: DeletionPolicy::Delete,
     };
@@ -229,4 +230,80 @@ async fn fake_no_change_reconcile_reads_do_not_grow_with_node_groups() {
         counts.push(stats.reads);
     }
     assert_eq!(counts[0], counts[1], "reads with 1 and 5 node groups");
+}
+
+#[tokio::test]
+async fn fake_teardown_deletes_the_recorded_oidc_provider_without_listing_the_account() {
+    let aws = fake();
+    let ctx = aws.context();
+    let neighbour = cluster_from(
+        &seed_text().replace("name: cloudlad", "name: neighbour"),
+        "00000000-0000-0000-0000-00000000beef",
+    );
+    let mut theirs = RecordedRegion::default();
+    let their_report = converge(&ctx, &neighbour, REGION, &mut theirs, 40).await;
+    let mut recorded = RecordedRegion::default();
+    let ours = converge(&ctx, &seed(), REGION, &mut recorded, 40).await;
+    let our_arn = ours.ids.oidc_provider_arn.clone().unwrap();
+    let their_arn = their_report.ids.oidc_provider_arn.clone().unwrap();
+    assert_ne!(our_arn, their_arn);
+
+    let request = TeardownRequest {
+        owner_uid: UID.into(),
+        region: region(REGION),
+        cluster_id: Some(ID.into()),
+        oidc_provider_arn: Some(our_arn.clone()),
+        credentials: None,
+        deletion_policy: DeletionPolicy::Delete,
+    };
+    aws.instrument().reset_stats();
+    let mut gone = false;
+    for _ in 0..40 {
+        let report = teardown_region(&ctx, &request).await;
+        assert!(report.error.is_none(), "{:?}", report.error);
+        if report.gone {
+            gone = true;
+            break;
+        }
+    }
+    assert!(gone);
+    let stats = aws.instrument().stats();
+    assert!(
+        !stats.by_operation.contains_key("iam:ListOpenIDConnectProviders"),
+        "{}",
+        stats.summary()
+    );
+    let providers = aws
+        .raw_clients(&region(REGION))
+        .iam
+        .list_oidc_providers()
+        .await
+        .unwrap();
+    assert_eq!(
+        providers,
+        [their_arn],
+        "only the neighbour's provider is left"
+    );
+
+    // Without a recorded ARN (status lost), the region's providers are looked through; the neighbour's stays.
+    let request = TeardownRequest {
+        owner_uid: "00000000-0000-0000-0000-00000000beef".into(),
+        region: region(REGION),
+        cluster_id: None,
+        oidc_provider_arn: None,
+        credentials: None,
+        deletion_policy: DeletionPolicy::Delete,
+    };
+    for _ in 0..40 {
+        if teardown_region(&ctx, &request).await.gone {
+            break;
+        }
+    }
+    let providers = aws
+        .raw_clients(&region(REGION))
+        .iam
+        .list_oidc_providers()
+        .await
+        .unwrap();
+    assert!(providers.is_empty(), "{providers:?}");
 }

@@ -255,6 +255,7 @@ async fn teardown_removes_everything_owned_in_both_regions_and_spares_a_lookalik
             owner_uid: UID.into(),
             region: region(name),
             cluster_id: None,
+            oidc_provider_arn: None,
             credentials: None,
             deletion_policy: eks_api::DeletionPolicy::Delete,
         })
@@ -299,6 +300,7 @@ async fn retain_policy_makes_no_call() {
             owner_uid: UID.into(),
             region: region("eu-west-1"),
             cluster_id: Some("eu-west-1-test-cloudlad".into()),
+            oidc_provider_arn: None,
             credentials: None,
             deletion_policy: eks_api::DeletionPolicy::Retain,
         },

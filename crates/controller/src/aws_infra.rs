@@ -78,6 +78,10 @@ impl Infrastructure for AwsInfrastructure {
                 owner_uid: request.owner_uid.clone(),
                 region: request.region.clone(),
                 cluster_id: request.recorded.as_ref().and_then(|r| r.cluster_id.clone()),
+                oidc_provider_arn: request
+                    .recorded
+                    .as_ref()
+                    .and_then(|r| r.oidc_provider_arn.clone()),
                 credentials: request.credentials.clone(),
                 deletion_policy: request.deletion_policy,
             };

@@ -71,13 +71,20 @@ pub(crate) async fn ensure(pass: &mut Pass<'_>, cluster: &Cluster, account: &str
     Ok(())
 }
 
-/// Deletes the providers tagged with this object's uid and cluster id. Returns true when none is left.
+/// Deletes the providers tagged with this object's uid and cluster id: the recorded one directly, or, when none
+/// is recorded, whichever the account's providers of this region hold. Returns true when none is left.
 pub(crate) async fn teardown(tp: &mut TeardownPass<'_>) -> AwsResult<bool> {
     let iam = tp.clients.iam.clone();
-    for arn in iam.list_oidc_providers().await? {
-        if !arn.contains(&format!("oidc.eks.{}.", tp.clients.region)) {
-            continue;
-        }
+    let candidates = match tp.oidc_provider_arn {
+        Some(arn) => vec![arn.to_owned()],
+        None => iam
+            .list_oidc_providers()
+            .await?
+            .into_iter()
+            .filter(|arn| arn.contains(&format!("oidc.eks.{}.", tp.clients.region)))
+            .collect(),
+    };
+    for arn in candidates {
         let Some(provider) = iam.get_oidc_provider(&arn).await? else {
             continue;
         };

@@ -24,6 +24,9 @@ pub struct TeardownRequest {
     pub region: RegionName,
     /// The regional cluster id as recorded; `None` looks it up through the VPC's tags.
     pub cluster_id: Option<String>,
+    /// The OIDC provider's ARN as recorded; `None` looks through the account's providers (one read per
+    /// provider of the region, so a large account pays for a lost status).
+    pub oidc_provider_arn: Option<String>,
     /// The role to assume, if any.
     pub credentials: Option<CredentialsSpec>,
     /// Delete or Retain.
@@ -54,6 +57,7 @@ pub(crate) struct TeardownPass<'a> {
     pub clients: &'a RegionClients,
     pub owner_uid: &'a str,
     pub cluster_id: &'a str,
+    pub oidc_provider_arn: Option<&'a str>,
     pub filters: Vec<Filter>,
     pub in_progress: Vec<String>,
     pub blocking: Vec<String>,
@@ -130,6 +134,7 @@ async fn run(
         clients: &clients,
         owner_uid: &request.owner_uid,
         cluster_id: &cluster_id,
+        oidc_provider_arn: request.oidc_provider_arn.as_deref(),
         filters: owner_filters(&request.owner_uid, &cluster_id),
         in_progress: Vec::new(),
         blocking: Vec::new(),
