@@ -1,7 +1,9 @@
 //! Helpers shared by the repository-level tests: locating the repository, its tools and binaries.
 #![forbid(unsafe_code)]
 
+use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
 
 /// The repository root.
 pub fn repo_root() -> PathBuf {
@@ -47,7 +49,7 @@ pub fn workspace_binary(package: &str, name: &str) -> PathBuf {
     let candidate = profile_dir.join(name);
     if !candidate.is_file() {
         let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-        let status = std::process::Command::new(cargo)
+        let status = Command::new(cargo)
             .args(["build", "-p", package, "--bin", name])
             .current_dir(repo_root())
             .status();
@@ -62,11 +64,38 @@ pub fn workspace_binary(package: &str, name: &str) -> PathBuf {
 
 /// Runs kubectl with this kubeconfig and returns (success, stdout, stderr).
 pub fn kubectl(kubeconfig: &Path, args: &[&str]) -> (bool, String, String) {
-    let output = std::process::Command::new(tool("kubectl", "KUBECTL"))
+    kubectl_with_input(kubeconfig, args, None)
+}
+
+/// `kubectl apply -f -` with `text` (YAML or JSON documents) on standard input; returns (success, stdout,
+/// stderr).
+pub fn kubectl_apply_text(kubeconfig: &Path, text: &str) -> (bool, String, String) {
+    kubectl_with_input(kubeconfig, &["apply", "-f", "-"], Some(text))
+}
+
+/// The one place that runs kubectl: with this kubeconfig, these arguments and, if given, this standard input.
+fn kubectl_with_input(kubeconfig: &Path, args: &[&str], input: Option<&str>) -> (bool, String, String) {
+    let mut child = Command::new(tool("kubectl", "KUBECTL"))
         .arg("--kubeconfig")
         .arg(kubeconfig)
         .args(args)
-        .output()
+        .stdin(if input.is_some() {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        })
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("running kubectl: {e}"));
+    if let (Some(text), Some(mut stdin)) = (input, child.stdin.take()) {
+        // kubectl reads all of its input before it writes anything, so this cannot dead-lock on full pipes.
+        stdin
+            .write_all(text.as_bytes())
+            .unwrap_or_else(|e| panic!("writing kubectl's input: {e}"));
+    }
+    let output = child
+        .wait_with_output()
         .unwrap_or_else(|e| panic!("running kubectl: {e}"));
     (
         output.status.success(),
