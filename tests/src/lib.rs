@@ -1,9 +1,11 @@
 //! Helpers shared by the repository-level tests: locating the repository, its tools and binaries.
 #![forbid(unsafe_code)]
 
+use std::collections::BTreeSet;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
+use std::sync::Mutex;
 
 /// The repository root.
 pub fn repo_root() -> PathBuf {
@@ -36,9 +38,11 @@ pub fn tool(name: &str, env: &str) -> PathBuf {
     );
 }
 
-/// The path of a binary of this workspace built next to the running test (`target/<profile>/<name>`).
-/// Builds it with cargo when it is missing, so the test does not depend on what happened to be built first.
+/// The path of a binary of this workspace built next to the running test (`target/<profile>/<name>`), built
+/// or brought up to date by cargo once per test process: a binary left over from another checkout or an older
+/// build is never tested by mistake (cargo's check is quick when it is current).
 pub fn workspace_binary(package: &str, name: &str) -> PathBuf {
+    static BUILT: Mutex<BTreeSet<String>> = Mutex::new(BTreeSet::new());
     let exe = std::env::current_exe().unwrap_or_default();
     // target/<profile>/deps/<test> → target/<profile>/<name>
     let profile_dir = exe
@@ -47,12 +51,20 @@ pub fn workspace_binary(package: &str, name: &str) -> PathBuf {
         .map(Path::to_path_buf)
         .unwrap_or_default();
     let candidate = profile_dir.join(name);
-    if !candidate.is_file() {
+    let mut built = BUILT.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    if built.insert(format!("{package}/{name}")) {
         let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-        let status = Command::new(cargo)
-            .args(["build", "-p", package, "--bin", name])
-            .current_dir(repo_root())
-            .status();
+        let mut command = Command::new(cargo);
+        command
+            .args(["build", "--quiet", "-p", package, "--bin", name])
+            .current_dir(repo_root());
+        if let Some(target_dir) = profile_dir.parent() {
+            command.arg("--target-dir").arg(target_dir);
+        }
+        if profile_dir.file_name().is_some_and(|p| p == "release") {
+            command.arg("--release");
+        }
+        let status = command.status();
         assert!(
             status.is_ok_and(|s| s.success()),
             "building {package}/{name} failed"
