@@ -10,22 +10,16 @@ FROM rust:1-bookworm AS build
 RUN apt-get update \
  && apt-get install -y --no-install-recommends musl-tools cmake \
  && rm -rf /var/lib/apt/lists/*
-# The platform being built for (set by BuildKit); amd64 when built without it.
-ARG TARGETARCH
-RUN case "${TARGETARCH:-amd64}" in \
-      amd64) echo x86_64-unknown-linux-musl ;; \
-      arm64) echo aarch64-unknown-linux-musl ;; \
-      *) echo "unsupported architecture ${TARGETARCH}" >&2; exit 1 ;; \
-    esac > /rust-target \
- && rustup target add "$(cat /rust-target)"
 WORKDIR /src
 COPY . .
+# The platform being built for (set by BuildKit); amd64 when built without it. The build step is the repository's
+# scripts/build-static-binary.sh (musl target, static check, smoke run), the same one run outside containers.
 # The caches keep the crate downloads and compiled dependencies between builds; the binary is copied out of the
 # target cache in the same step, since cache mounts are not part of the image.
+ARG TARGETARCH
 RUN --mount=type=cache,target=/usr/local/cargo/registry \
     --mount=type=cache,target=/src/target \
-    cargo build --release --locked --target "$(cat /rust-target)" -p eks-operator \
- && cp "target/$(cat /rust-target)/release/eks-operator" /eks-operator
+    TARGETARCH="${TARGETARCH:-amd64}" scripts/build-static-binary.sh /eks-operator
 
 FROM gcr.io/distroless/static-debian12:nonroot
 COPY --from=build /eks-operator /eks-operator
