@@ -279,11 +279,7 @@ async fn fake_teardown_deletes_the_recorded_oidc_provider_without_listing_the_ac
         .list_oidc_providers()
         .await
         .unwrap();
-    assert_eq!(
-        providers,
-        [their_arn],
-        "only the neighbour's provider is left"
-    );
+    assert_eq!(providers, [their_arn], "only the neighbour's provider is left");
 
     // Without a recorded ARN (status lost), the region's providers are looked through; the neighbour's stays.
     let request = TeardownRequest {
