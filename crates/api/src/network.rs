@@ -19,11 +19,22 @@ pub const MIN_ZONES: u8 = 2;
 pub const DEFAULT_ZONE_COUNT: u8 = 3;
 
 /// The VPC of each regional cluster and its subnets.
+///
+/// The fields that define the subnets (`availabilityZones`, `zones`, `privateSubnetCidrs`, `publicSubnetCidrs`,
+/// `topology`) cannot be changed, added or removed once the object exists: EKS cannot move a cluster's or node
+/// group's subnets in place, so a different subnet layout needs a new `EksCluster`. `natGateways` and
+/// `vpnGateway` may change; the operator then adds and removes NAT gateways, elastic IPs, route tables and
+/// the VPN gateway.
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq, KubeSchema)]
 #[serde(rename_all = "camelCase")]
 #[x_kube(validation = Rule::new("!has(self.zones) || !has(self.availabilityZones) || size(self.zones) == self.availabilityZones").message("availabilityZones must equal the number of zones when both are given"))]
 #[x_kube(validation = Rule::new("!has(self.topology) || self.topology != 'Private' || (!has(self.publicSubnetCidrs) && (!has(self.natGateways) || self.natGateways == 'None'))").message("the Private topology has no public subnets and no NAT gateways"))]
 #[x_kube(validation = Rule::new("has(self.privateSubnetCidrs) == has(self.publicSubnetCidrs) || (has(self.topology) && self.topology != 'PublicAndPrivate')").message("give both privateSubnetCidrs and publicSubnetCidrs, or neither"))]
+#[x_kube(validation = Rule::new("has(self.availabilityZones) == has(oldSelf.availabilityZones) && (!has(self.availabilityZones) || self.availabilityZones == oldSelf.availabilityZones)").message("availabilityZones is immutable: EKS cannot move a cluster's or node group's subnets in place; create a new EksCluster instead"))]
+#[x_kube(validation = Rule::new("has(self.zones) == has(oldSelf.zones) && (!has(self.zones) || self.zones == oldSelf.zones)").message("zones is immutable: EKS cannot move a cluster's or node group's subnets in place; create a new EksCluster instead"))]
+#[x_kube(validation = Rule::new("has(self.privateSubnetCidrs) == has(oldSelf.privateSubnetCidrs) && (!has(self.privateSubnetCidrs) || self.privateSubnetCidrs == oldSelf.privateSubnetCidrs)").message("privateSubnetCidrs is immutable: EKS cannot move a cluster's or node group's subnets in place; create a new EksCluster instead"))]
+#[x_kube(validation = Rule::new("has(self.publicSubnetCidrs) == has(oldSelf.publicSubnetCidrs) && (!has(self.publicSubnetCidrs) || self.publicSubnetCidrs == oldSelf.publicSubnetCidrs)").message("publicSubnetCidrs is immutable: EKS cannot move a cluster's or node group's subnets in place; create a new EksCluster instead"))]
+#[x_kube(validation = Rule::new("has(self.topology) == has(oldSelf.topology) && (!has(self.topology) || self.topology == oldSelf.topology)").message("topology is immutable: EKS cannot move a cluster's or node group's subnets in place; create a new EksCluster instead"))]
 pub struct NetworkSpec {
     /// Primary IPv4 CIDR of the VPC, from `/16` to `/24`, for example `10.0.0.0/16`. Immutable: AWS cannot
     /// change a VPC's primary CIDR, so a change is refused rather than done by rebuilding the cluster. DNS
@@ -33,45 +44,49 @@ pub struct NetworkSpec {
     pub vpc_cidr: String,
 
     /// Number of availability zones to spread the subnets over (2 to 6, default 3). The operator takes the
-    /// region's first available zones by name and records them in status, so they never move.
+    /// region's first available zones by name and records them in status, so they never move. Immutable once
+    /// the object exists (setting or removing it counts as a change).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(range(min = 2, max = 6))]
     pub availability_zones: Option<u8>,
 
     /// Names the availability zones instead of counting them, for example `[eu-west-1a, eu-west-1b]`. Only for
     /// single-region clusters or together with a `regionOverrides` entry per region, since zone names belong to
-    /// one region.
+    /// one region. Immutable once the object exists.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     #[schemars(length(min = 2, max = 6), inner(pattern(crate::patterns::ZONE)))]
     #[schemars(extend("x-kubernetes-list-type" = "set"))]
     pub zones: Vec<String>,
 
     /// CIDRs of the private subnets, assigned to the zones in order (round robin when there are more subnets
-    /// than zones). Computed from `vpcCidr` when absent.
+    /// than zones). Computed from `vpcCidr` when absent. Immutable once the object exists.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     #[schemars(length(max = 24), inner(pattern(crate::patterns::IPV4_CIDR)))]
     pub private_subnet_cidrs: Vec<String>,
 
     /// CIDRs of the public subnets, assigned to the zones in order. Computed from `vpcCidr` when absent.
+    /// Immutable once the object exists.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     #[schemars(length(max = 24), inner(pattern(crate::patterns::IPV4_CIDR)))]
     pub public_subnet_cidrs: Vec<String>,
 
     /// Which subnets exist: `PublicAndPrivate` (default; nodes in private subnets, load balancers in public
     /// ones), `Private` (everything private; no internet-facing load balancers) or `Public` (everything,
-    /// nodes included, in public subnets).
+    /// nodes included, in public subnets). Immutable once the object exists.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(schema_with = "crate::schema::optional_enum::<Topology>")]
     pub topology: Option<Topology>,
 
     /// NAT gateways for the private subnets' egress: `None`, `Single` (one, in the first zone; the default with
-    /// `PublicAndPrivate`) or `OnePerAz` (one per zone, for zone-independent egress).
+    /// `PublicAndPrivate`) or `OnePerAz` (one per zone, for zone-independent egress). May change: the operator
+    /// moves the private subnets to their new route tables, then deletes the NAT gateways, elastic IPs and route
+    /// tables that are no longer needed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(schema_with = "crate::schema::optional_enum::<NatGateways>")]
     pub nat_gateways: Option<NatGateways>,
 
     /// Whether to create a virtual private gateway attached to the VPC, with route propagation into the
-    /// private route tables. Default false.
+    /// private route tables. Default false. May change: turning it off detaches and deletes the gateway.
     #[serde(default)]
     pub vpn_gateway: bool,
 }

@@ -82,6 +82,8 @@ pub trait Ec2Api: Send + Sync {
     /// `ReplaceRoute`.
     async fn replace_route(&self, table_id: &str, destination: &str, target: &RouteTargetId)
     -> AwsResult<()>;
+    /// `DeleteRoute` of one destination.
+    async fn delete_route(&self, table_id: &str, destination: &str) -> AwsResult<()>;
     /// `AssociateRouteTable`; returns the association id.
     async fn associate_route_table(&self, table_id: &str, subnet_id: &str) -> AwsResult<String>;
     /// `DisassociateRouteTable`.

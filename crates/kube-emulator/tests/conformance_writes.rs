@@ -378,3 +378,88 @@ async fn every_rule_of_the_projects_crd_is_enforced() {
     assert_eq!(changed.code, 422);
     assert!(changed.text.contains("stage is immutable"), "{}", changed.text);
 }
+
+#[tokio::test]
+async fn the_subnet_defining_fields_of_the_projects_crd_are_immutable() {
+    let root = concat!(env!("CARGO_MANIFEST_DIR"), "/../../deploy");
+    let (Ok(crd), Ok(example)) = (
+        std::fs::read_to_string(format!("{root}/crds/eksclusters.eksoperator.io.yaml")),
+        std::fs::read_to_string(format!("{root}/examples/minimal-single-region.yaml")),
+    ) else {
+        eprintln!("skipped: the project's CRD or example is not there yet");
+        return;
+    };
+    let emulator = Emulator::start().await.unwrap();
+    emulator.apply_yaml(&crd).unwrap();
+    let path = "/apis/eksoperator.io/v1alpha1/namespaces/default/eksclusters";
+    let base: Value = serde_saphyr::from_str(&example).unwrap();
+    // `full` sets every subnet-defining field but availabilityZones; `bare` sets none of them.
+    let mut full = base.clone();
+    full["metadata"]["name"] = json!("full");
+    full["spec"]["network"]["zones"] = json!(["us-east-1a", "us-east-1b"]);
+    full["spec"]["network"]["privateSubnetCidrs"] = json!(["10.20.0.0/19", "10.20.32.0/19"]);
+    full["spec"]["network"]["publicSubnetCidrs"] = json!(["10.20.128.0/20", "10.20.144.0/20"]);
+    full["spec"]["network"]["topology"] = json!("PublicAndPrivate");
+    let mut bare = base.clone();
+    bare["metadata"]["name"] = json!("bare");
+    for object in [&full, &bare] {
+        let created = send(&emulator, "POST", path, object).await;
+        assert_eq!(created.code, 201, "{}", created.text);
+    }
+    let merge = [("Content-Type", "application/merge-patch+json")];
+    let patch = |name: &'static str, network: Value| {
+        let emulator = &emulator;
+        async move {
+            let body = json!({"spec": {"network": network}}).to_string();
+            raw(emulator, "PATCH", &format!("{path}/{name}"), &merge, Some(&body)).await
+        }
+    };
+    let why = "is immutable: EKS cannot move a cluster's or node group's subnets in place; create a new EksCluster instead";
+    for (name, network, field) in [
+        ("full", json!({"zones": ["us-east-1a", "us-east-1c"]}), "zones"),
+        ("full", json!({"zones": null}), "zones"),
+        (
+            "full",
+            json!({"privateSubnetCidrs": ["10.20.0.0/19", "10.20.64.0/19"]}),
+            "privateSubnetCidrs",
+        ),
+        (
+            "full",
+            json!({"publicSubnetCidrs": ["10.20.128.0/20", "10.20.160.0/20"]}),
+            "publicSubnetCidrs",
+        ),
+        (
+            "full",
+            json!({"topology": "Public", "natGateways": "None"}),
+            "topology",
+        ),
+        ("full", json!({"topology": null}), "topology"),
+        ("bare", json!({"availabilityZones": 2}), "availabilityZones"),
+        ("bare", json!({"topology": "PublicAndPrivate"}), "topology"),
+        ("bare", json!({"zones": ["us-east-1a", "us-east-1b"]}), "zones"),
+    ] {
+        let refused = patch(name, network.clone()).await;
+        assert_eq!(refused.code, 422, "{name} {network}: {}", refused.text);
+        assert!(
+            refused.text.contains(&format!(
+                "spec.network: Invalid value: \\\"object\\\": {field} {why}"
+            )),
+            "{name} {network}: {}",
+            refused.text
+        );
+    }
+    // Updates that leave the subnet-defining fields alone pass, NAT gateways and the VPN gateway included.
+    for (name, network) in [
+        ("full", json!({"natGateways": "OnePerAz", "vpnGateway": true})),
+        (
+            "full",
+            json!({"zones": ["us-east-1a", "us-east-1b"], "topology": "PublicAndPrivate"}),
+        ),
+        ("full", json!({"natGateways": "None"})),
+        ("bare", json!({"natGateways": "OnePerAz"})),
+        ("bare", json!({"vpnGateway": true})),
+    ] {
+        let accepted = patch(name, network.clone()).await;
+        assert_eq!(accepted.code, 200, "{name} {network}: {}", accepted.text);
+    }
+}

@@ -257,6 +257,11 @@ impl<T: Ec2Api + ?Sized> Ec2Api for Instrumented<T> {
             )
             .await
     }
+    async fn delete_route(&self, t: &str, d: &str) -> AwsResult<()> {
+        self.instrument
+            .run(write!(Ec2, "DeleteRoute"), self.inner.delete_route(t, d))
+            .await
+    }
     async fn associate_route_table(&self, t: &str, s: &str) -> AwsResult<String> {
         self.instrument
             .run(

@@ -11,6 +11,8 @@ use eks_aws::types::Filter;
 use eks_aws::{AwsContext, ClientProvider, RegionClients, ensure_region};
 use eks_plan::tags;
 
+pub mod network;
+
 /// The owner uid the tests use.
 pub const UID: &str = "0b5c7f3e-0000-4000-8000-000000000001";
 

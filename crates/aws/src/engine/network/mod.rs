@@ -2,9 +2,12 @@
 //!
 //! Observation is seven batched Describe calls filtered by the ownership tags; resources map back to their
 //! plan entries through the `eksoperator.io/component` tag. Creates carry their tags from the start, so a
-//! create whose response was lost is found by the next observation instead of being made twice.
+//! create whose response was lost is found by the next observation instead of being made twice. After the
+//! planned resources are in place, [`prune`] removes the owned NAT gateways, elastic IPs, route tables and VPN
+//! gateway the plan no longer holds (after a change of `natGateways` or `vpnGateway`).
 
 mod nat;
+mod prune;
 mod routes;
 pub(crate) mod teardown;
 
@@ -82,7 +85,8 @@ pub(crate) async fn ensure(pass: &mut Pass<'_>) -> Result<NetworkView, EngineErr
     ensure_internet_gateway(pass, &view, &vpc_id).await?;
     ensure_vpn_gateway(pass, &view, &vpc_id).await?;
     nat::ensure(pass, &view).await?;
-    routes::ensure(pass, &view, &vpc_id).await?;
+    let associations = routes::ensure(pass, &view, &vpc_id).await?;
+    prune::prune(pass, &view, &associations).await?;
     Ok(view)
 }
 

@@ -1,14 +1,55 @@
 //! Route tables, their routes, subnet associations and VPN route propagation.
+//!
+//! A subnet that the plan puts in another table than the one it is associated with (the NAT gateway layout
+//! changed) moves once its new table has all its planned routes, each to a target that is ready: the old,
+//! owned association is removed first (AWS refuses a second association), then the new one made. Until then
+//! the subnet keeps its old table and the pass reports the wait.
+
+use std::collections::BTreeSet;
 
 use eks_plan::RouteTarget;
 
 use super::{NetworkView, find, repair_tags};
 use crate::engine::pass::{Pass, Verb};
-use crate::error::AwsResult;
+use crate::error::{AwsResult, gone_is_done};
 use crate::types::*;
 
-pub(super) async fn ensure(pass: &mut Pass<'_>, view: &NetworkView, vpc_id: &str) -> AwsResult<()> {
+/// What [`ensure`] left of the subnet associations, for pruning the surplus route tables.
+#[derive(Debug, Default)]
+pub(super) struct Associations {
+    /// Subnets associated with their planned table at the end of the pass.
+    pub settled: BTreeSet<String>,
+    /// Associations this pass removed (to move their subnets), which the observation still shows.
+    pub removed: BTreeSet<String>,
+}
+
+/// The owned table (and association) a subnet is associated with, as observed.
+fn association_of<'v>(
+    view: &'v NetworkView,
+    subnet_id: &str,
+) -> Option<(&'v RouteTable, &'v RouteTableAssociation)> {
+    view.route_tables.iter().find_map(|t| {
+        t.associations
+            .iter()
+            .find(|a| a.subnet_id.as_deref() == Some(subnet_id))
+            .map(|a| (t, a))
+    })
+}
+
+/// True when the target was observed ready to carry traffic (a NAT gateway `available`).
+fn target_ready(view: &NetworkView, target: &RouteTargetId) -> bool {
+    match target {
+        RouteTargetId::Gateway(_) => true,
+        RouteTargetId::NatGateway(id) => view
+            .nat_gateways
+            .iter()
+            .any(|n| &n.id == id && n.state == "available"),
+    }
+}
+
+pub(super) async fn ensure(pass: &mut Pass<'_>, view: &NetworkView, vpc_id: &str) -> AwsResult<Associations> {
     let ec2 = pass.clients.ec2.clone();
+    let mut out = Associations::default();
     for planned in &pass.plan.route_tables {
         let (table, existed) = match find(&view.route_tables, |t| &t.tags, &planned.tags) {
             Some(table) => {
@@ -25,6 +66,8 @@ pub(super) async fn ensure(pass: &mut Pass<'_>, view: &NetworkView, vpc_id: &str
             }
         };
         let fixed = if existed { Verb::Repaired } else { Verb::Created };
+        // Subnets move in from another table only when every planned route is in place and ready.
+        let mut ready = true;
         for route in &planned.routes {
             let target = match &route.target {
                 RouteTarget::InternetGateway => {
@@ -38,12 +81,14 @@ pub(super) async fn ensure(pass: &mut Pass<'_>, view: &NetworkView, vpc_id: &str
                     .map(RouteTargetId::NatGateway),
             };
             let Some(target) = target else {
+                ready = false;
                 pass.waiting(format!(
                     "route {} of {} waits for its target",
                     route.destination, planned.key
                 ));
                 continue;
             };
+            ready &= target_ready(view, &target);
             let destination = route.destination.to_string();
             match table.routes.iter().find(|r| r.destination == destination) {
                 None => {
@@ -61,14 +106,33 @@ pub(super) async fn ensure(pass: &mut Pass<'_>, view: &NetworkView, vpc_id: &str
             let Some(subnet_id) = pass.ids.subnets.get(key).cloned() else {
                 continue;
             };
-            let associated = table
-                .associations
-                .iter()
-                .any(|a| a.subnet_id.as_deref() == Some(subnet_id.as_str()));
-            if !associated {
-                ec2.associate_route_table(&table.id, &subnet_id).await?;
-                pass.did(fixed, format!("association of {subnet_id} with {}", table.id));
+            match association_of(view, &subnet_id) {
+                Some((current, _)) if current.id == table.id => {}
+                Some((current, association)) => {
+                    if !ready {
+                        pass.waiting(format!(
+                            "subnet {subnet_id} stays with route table {} until {} has its routes",
+                            current.id, planned.key
+                        ));
+                        continue;
+                    }
+                    gone_is_done(ec2.disassociate_route_table(&association.id).await)?;
+                    out.removed.insert(association.id.clone());
+                    ec2.associate_route_table(&table.id, &subnet_id).await?;
+                    pass.did(
+                        Verb::Updated,
+                        format!(
+                            "moved subnet {subnet_id} from route table {} to {}",
+                            current.id, table.id
+                        ),
+                    );
+                }
+                None => {
+                    ec2.associate_route_table(&table.id, &subnet_id).await?;
+                    pass.did(fixed, format!("association of {subnet_id} with {}", table.id));
+                }
             }
+            out.settled.insert(subnet_id);
         }
         if planned.propagate_vpn_gateway
             && pass.ctx.options.vgw_route_propagation
@@ -80,5 +144,5 @@ pub(super) async fn ensure(pass: &mut Pass<'_>, view: &NetworkView, vpc_id: &str
         }
         pass.ids.route_tables.insert(planned.key.clone(), table.id);
     }
-    Ok(())
+    Ok(out)
 }

@@ -208,6 +208,10 @@ impl Ec2Api for FakeEc2 {
         self.with(|r, _| routing::replace_route(r, table_id, destination, target))
     }
 
+    async fn delete_route(&self, table_id: &str, destination: &str) -> AwsResult<()> {
+        self.with(|r, _| routing::delete_route(r, table_id, destination))
+    }
+
     async fn associate_route_table(&self, table_id: &str, subnet_id: &str) -> AwsResult<String> {
         self.with(|r, next| routing::associate_route_table(r, next, table_id, subnet_id))
     }

@@ -91,6 +91,20 @@ pub(super) fn replace_route(
     Ok(())
 }
 
+/// `DeleteRoute`: `InvalidRoute.NotFound` when the destination has no route.
+pub(super) fn delete_route(r: &mut RegionState, table_id: &str, destination: &str) -> AwsResult<()> {
+    let t = r
+        .route_tables
+        .get_mut(table_id)
+        .ok_or_else(|| not_found("DeleteRoute", "InvalidRouteTableID.NotFound", table_id))?;
+    let before = t.routes.len();
+    t.routes.retain(|x| x.destination != destination);
+    if t.routes.len() == before {
+        return Err(not_found("DeleteRoute", "InvalidRoute.NotFound", destination));
+    }
+    Ok(())
+}
+
 /// `AssociateRouteTable`: `Resource.AlreadyAssociated` when the subnet has a table already.
 pub(super) fn associate_route_table(
     r: &mut RegionState,

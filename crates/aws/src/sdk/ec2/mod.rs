@@ -181,6 +181,10 @@ impl Ec2Api for SdkEc2 {
         routing::replace_route(&self.client, table_id, destination, target).await
     }
 
+    async fn delete_route(&self, table_id: &str, destination: &str) -> AwsResult<()> {
+        routing::delete_route(&self.client, table_id, destination).await
+    }
+
     async fn associate_route_table(&self, table_id: &str, subnet_id: &str) -> AwsResult<String> {
         routing::associate_route_table(&self.client, table_id, subnet_id).await
     }

@@ -55,6 +55,18 @@ pub(super) async fn create_route(
     Ok(())
 }
 
+/// `DeleteRoute` of one IPv4 destination.
+pub(super) async fn delete_route(client: &Client, table_id: &str, destination: &str) -> AwsResult<()> {
+    client
+        .delete_route()
+        .route_table_id(table_id)
+        .destination_cidr_block(destination)
+        .send()
+        .await
+        .map_err(sdk_err("DeleteRoute"))?;
+    Ok(())
+}
+
 /// `ReplaceRoute` to an internet/VPN gateway or a NAT gateway.
 pub(super) async fn replace_route(
     client: &Client,
