@@ -204,7 +204,7 @@ mod tests {
     #[test]
     fn periods_refuse_zero() {
         assert_eq!(parse_period("500ms"), Ok(Duration::from_millis(500)));
-        assert!(parse_period("0s").unwrap_err().contains("zero"));
+        assert!(parse_period("0s").is_err_and(|e| e.contains("zero")));
         assert!(parse_period("0ms").is_err());
     }
 }
