@@ -38,9 +38,10 @@ pub fn tool(name: &str, env: &str) -> PathBuf {
     );
 }
 
-/// The path of a binary of this workspace built next to the running test (`target/<profile>/<name>`), built
-/// or brought up to date by cargo once per test process: a binary left over from another checkout or an older
-/// build is never tested by mistake (cargo's check is quick when it is current).
+/// The path of a binary of this workspace built next to the running test (`target/<profile>/<name>`). Cargo
+/// builds it when it is missing or older than a source file of the workspace, so that a binary left over from
+/// an older build is never tested by mistake. (`cargo nextest run --workspace` builds it fresh with the tests'
+/// features; asking cargo unconditionally would rebuild it with other features and cost minutes.)
 pub fn workspace_binary(package: &str, name: &str) -> PathBuf {
     static BUILT: Mutex<BTreeSet<String>> = Mutex::new(BTreeSet::new());
     let exe = std::env::current_exe().unwrap_or_default();
@@ -52,7 +53,9 @@ pub fn workspace_binary(package: &str, name: &str) -> PathBuf {
         .unwrap_or_default();
     let candidate = profile_dir.join(name);
     let mut built = BUILT.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-    if built.insert(format!("{package}/{name}")) {
+    let built_at = std::fs::metadata(&candidate).and_then(|m| m.modified()).ok();
+    let stale = built_at.is_none_or(|at| newest_source_change(&repo_root()).is_some_and(|s| s > at));
+    if stale && built.insert(format!("{package}/{name}")) {
         let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
         let mut command = Command::new(cargo);
         command
@@ -72,6 +75,31 @@ pub fn workspace_binary(package: &str, name: &str) -> PathBuf {
     }
     assert!(candidate.is_file(), "{} was not built", candidate.display());
     candidate
+}
+
+/// When a file that goes into the workspace's binaries last changed: sources and manifests under `crates/`,
+/// `Cargo.lock`, and `deploy/` (the binary embeds the examples and the CRD).
+fn newest_source_change(root: &Path) -> Option<std::time::SystemTime> {
+    fn walk(dir: &Path, newest: &mut Option<std::time::SystemTime>) {
+        let Ok(entries) = std::fs::read_dir(dir) else {
+            return;
+        };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                walk(&path, newest);
+            } else if let Ok(modified) = entry.metadata().and_then(|m| m.modified()) {
+                *newest = (*newest).max(Some(modified));
+            }
+        }
+    }
+    let mut newest = std::fs::metadata(root.join("Cargo.lock"))
+        .and_then(|m| m.modified())
+        .ok();
+    for dir in ["crates", "deploy"] {
+        walk(&root.join(dir), &mut newest);
+    }
+    newest
 }
 
 /// Runs kubectl with this kubeconfig and returns (success, stdout, stderr).

@@ -91,7 +91,9 @@ pub struct NetworkSpec {
     pub vpn_gateway: bool,
 }
 
-/// Network fields that differ in one region. Each field given replaces the field of `spec.network`.
+/// Network fields that differ in one region. Each field given replaces the field of `spec.network`. Once the
+/// region is built its VPC CIDR and subnets cannot change: a change is reported in the region's status
+/// (`VpcCidrImmutable`, `SubnetLayoutImmutable`) and nothing is modified.
 #[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct NetworkOverride {

@@ -352,7 +352,9 @@ pub enum DeletionPolicy {
 #[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct RegionOverride {
-    /// Network fields that differ in this region; each field given replaces the one of `spec.network`.
+    /// Network fields that differ in this region; each field given replaces the one of `spec.network`. Once
+    /// the region is built its VPC CIDR and subnets cannot change: a change is reported in the region's status
+    /// (`VpcCidrImmutable`, `SubnetLayoutImmutable`) and nothing is modified.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub network: Option<crate::network::NetworkOverride>,
 }

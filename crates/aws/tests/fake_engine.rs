@@ -303,3 +303,54 @@ async fn fake_teardown_deletes_the_recorded_oidc_provider_without_listing_the_ac
         .unwrap();
     assert!(providers.is_empty(), "{providers:?}");
 }
+
+#[tokio::test]
+async fn fake_changed_subnet_layout_is_refused_with_the_subnet_named_and_nothing_changed() {
+    let aws = fake();
+    let ctx = aws.context();
+    let mut recorded = RecordedRegion::default();
+    converge(&ctx, &seed(), REGION, &mut recorded, 40).await;
+    // A per-region override (not covered by the CRD's transition rules) that moves the private subnets.
+    let moved = cluster_from(
+        &seed_text().replace(
+            "  regionOverrides:\n",
+            "  regionOverrides:\n    eu-west-1:\n      network:\n        \
+             privateSubnetCidrs: [10.0.11.0/24, 10.0.12.0/24, 10.0.13.0/24]\n        \
+             publicSubnetCidrs: [10.0.101.0/24, 10.0.102.0/24, 10.0.103.0/24]\n",
+        ),
+        UID,
+    );
+    aws.instrument().reset_stats();
+    let report = ensure_region(&ctx, &moved, &region(REGION), &recorded).await;
+    let error = report.error.expect("the layout change is refused");
+    assert_eq!(error.reason(), "SubnetLayoutImmutable");
+    let message = error.to_string();
+    assert!(
+        message.contains("(private-0) is 10.0.1.0/24 in eu-west-1a") && message.contains("10.0.11.0/24"),
+        "{message}"
+    );
+    assert_eq!(aws.instrument().stats().mutations, 0, "nothing is changed");
+
+    // Fewer zones: the plan no longer has the third subnets.
+    let fewer = cluster_from(
+        &seed_text()
+            .replace("availabilityZones: 3", "availabilityZones: 2")
+            .replace(
+                "[10.0.1.0/24, 10.0.2.0/24, 10.0.3.0/24]",
+                "[10.0.1.0/24, 10.0.2.0/24]",
+            )
+            .replace(
+                "[10.0.101.0/24, 10.0.102.0/24, 10.0.103.0/24]",
+                "[10.0.101.0/24, 10.0.102.0/24]",
+            ),
+        UID,
+    );
+    let report = ensure_region(&ctx, &fewer, &region(REGION), &recorded).await;
+    let message = report.error.expect("dropping subnets is refused").to_string();
+    assert!(message.contains("no such subnet"), "{message}");
+    assert_eq!(aws.instrument().stats().mutations, 0, "nothing is changed");
+
+    // Back to the spec the region was built from: a pass like any other.
+    let report = ensure_region(&ctx, &seed(), &region(REGION), &recorded).await;
+    assert!(report.error.is_none(), "{:?}", report.error);
+}

@@ -36,6 +36,22 @@ pub enum EngineError {
         /// The spec's CIDR.
         wanted: String,
     },
+    /// A subnet exists with another CIDR or zone than the spec asks for, or the spec no longer has it: EKS
+    /// cannot move a cluster's or a node group's subnets in place.
+    #[error(
+        "subnet {subnet_id} ({key}) is {actual}; the spec asks for {wanted}. EKS cannot move a cluster's or a \
+         node group's subnets in place: put the network settings back, or create a new EksCluster"
+    )]
+    SubnetLayoutImmutable {
+        /// The subnet.
+        subnet_id: String,
+        /// Its key (`private-0`, `public-2`).
+        key: String,
+        /// Its CIDR and zone.
+        actual: String,
+        /// What the spec asks for instead.
+        wanted: String,
+    },
     /// A resource with the planned name exists and belongs to someone else.
     #[error("{what} exists and is not owned by this object; rename the cluster or remove the other resource")]
     NameTaken {
@@ -70,6 +86,7 @@ impl EngineError {
             Self::Plan(_) => "PlanFailed",
             Self::NotEnoughZones { .. } => "NotEnoughZones",
             Self::VpcCidrImmutable { .. } => "VpcCidrImmutable",
+            Self::SubnetLayoutImmutable { .. } => "SubnetLayoutImmutable",
             Self::NameTaken { .. } => "NameTaken",
             Self::VersionDowngrade { .. } => "VersionDowngrade",
             Self::ResourceFailed { .. } => "ResourceFailed",

@@ -12,6 +12,7 @@ mod routes;
 pub(crate) mod teardown;
 
 use eks_plan::Tags;
+use eks_plan::model::SubnetPlan;
 
 use super::errors::EngineError;
 use super::pass::{Pass, Verb, component, missing_tags};
@@ -81,6 +82,9 @@ pub(crate) async fn repair_tags(
 pub(crate) async fn ensure(pass: &mut Pass<'_>) -> Result<NetworkView, EngineError> {
     let view = observe(pass.clients.ec2.as_ref(), &pass.filters).await?;
     let vpc_id = ensure_vpc(pass, &view).await?;
+    if let Some(change) = subnet_layout_change(&view.subnets, &pass.plan.subnets) {
+        return Err(change);
+    }
     ensure_subnets(pass, &view, &vpc_id).await?;
     ensure_internet_gateway(pass, &view, &vpc_id).await?;
     ensure_vpn_gateway(pass, &view, &vpc_id).await?;
@@ -130,6 +134,30 @@ async fn ensure_vpc(pass: &mut Pass<'_>, view: &NetworkView) -> Result<String, E
         }
     }
     Ok(vpc_id)
+}
+
+/// The first way the owned subnets differ from the plan that only rebuilding could follow: a subnet with
+/// another CIDR or zone, or one the plan no longer has. Planned subnets that do not exist yet are no change
+/// (a first build that stopped half-way, or subnets added to the spec): they are created.
+fn subnet_layout_change(existing: &[Subnet], planned: &[SubnetPlan]) -> Option<EngineError> {
+    for subnet in existing {
+        let key = component(&subnet.tags)
+            .and_then(|c| c.strip_prefix("subnet/"))
+            .unwrap_or_default();
+        let actual = format!("{} in {}", subnet.cidr, subnet.zone);
+        let wanted = match planned.iter().find(|p| p.key == key) {
+            Some(plan) if plan.cidr.to_string() == subnet.cidr && plan.zone == subnet.zone => continue,
+            Some(plan) => format!("{} in {}", plan.cidr, plan.zone),
+            None => "no such subnet".to_owned(),
+        };
+        return Some(EngineError::SubnetLayoutImmutable {
+            subnet_id: subnet.id.clone(),
+            key: key.to_owned(),
+            actual,
+            wanted,
+        });
+    }
+    None
 }
 
 async fn ensure_subnets(pass: &mut Pass<'_>, view: &NetworkView, vpc_id: &str) -> AwsResult<()> {
