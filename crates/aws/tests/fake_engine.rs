@@ -192,16 +192,7 @@ async fn fake_teardown_walks_deleting_states_and_names_an_interface_that_blocks_
         "{blocked:?}"
     );
     aws.with_state(|s| s.region(REGION).enis.clear());
-    let mut gone = false;
-    for _ in 0..40 {
-        let report = teardown_region(&ctx, &request).await;
-        assert!(report.error.is_none(), "{:?}", report.error);
-        if report.gone {
-            gone = true;
-            break;
-        }
-    }
-    assert!(gone);
+    assert!(tear_down(&ctx, &request, 40).await);
     assert_eq!(aws.with_state(|s| s.resource_count()), 0);
 }
 
@@ -257,16 +248,7 @@ async fn fake_teardown_deletes_the_recorded_oidc_provider_without_listing_the_ac
         deletion_policy: DeletionPolicy::Delete,
     };
     aws.instrument().reset_stats();
-    let mut gone = false;
-    for _ in 0..40 {
-        let report = teardown_region(&ctx, &request).await;
-        assert!(report.error.is_none(), "{:?}", report.error);
-        if report.gone {
-            gone = true;
-            break;
-        }
-    }
-    assert!(gone);
+    assert!(tear_down(&ctx, &request, 40).await);
     let stats = aws.instrument().stats();
     assert!(
         !stats.by_operation.contains_key("iam:ListOpenIDConnectProviders"),
@@ -290,11 +272,7 @@ async fn fake_teardown_deletes_the_recorded_oidc_provider_without_listing_the_ac
         credentials: None,
         deletion_policy: DeletionPolicy::Delete,
     };
-    for _ in 0..40 {
-        if teardown_region(&ctx, &request).await.gone {
-            break;
-        }
-    }
+    assert!(tear_down(&ctx, &request, 40).await);
     let providers = aws
         .raw_clients(&region(REGION))
         .iam

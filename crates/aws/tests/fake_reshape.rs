@@ -8,7 +8,7 @@ mod support;
 use eks_aws::engine::{RecordedRegion, RegionPhase};
 use eks_aws::ensure_region;
 use eks_aws::fake::{FakeAws, FakeConfig};
-use support::network::{Nat, assert_network_shape, seed_with};
+use support::network::{Nat, RESHAPE_STEPS, assert_network_shape, seed_with};
 use support::*;
 
 const REGION: &str = "eu-west-1";
@@ -34,14 +34,7 @@ async fn fake_nat_layout_changes_converge_in_place_and_spare_the_neighbour() {
     let neighbour_before = inventory(&clients, NEIGHBOUR_UID, NEIGHBOUR_ID).await;
 
     let mut recorded = RecordedRegion::default();
-    for (nat, vpn) in [
-        (Nat::Single, true),
-        (Nat::OnePerAz, true),
-        (Nat::None, false),
-        (Nat::Single, true),
-        (Nat::OnePerAz, false),
-        (Nat::Single, true),
-    ] {
+    for (nat, vpn) in RESHAPE_STEPS {
         let cluster = cluster_from(&seed_with(nat, vpn), UID);
         let report = converge(&ctx, &cluster, REGION, &mut recorded, 60).await;
         assert_network_shape(&clients, UID, ID, &report.zones, nat, vpn).await;

@@ -7,7 +7,7 @@ mod support;
 
 use eks_aws::engine::{RecordedRegion, RegionPhase};
 use eks_aws::ensure_region;
-use support::network::{Nat, assert_network_shape, seed_with};
+use support::network::{RESHAPE_STEPS, assert_network_shape, seed_with};
 use support::*;
 
 const REGION: &str = "eu-west-1";
@@ -19,14 +19,7 @@ async fn nat_layout_changes_converge_in_place_then_a_second_pass_makes_no_mutati
     let (ctx, instrument) = instrumented(&server).await;
     let clients = plain_clients(&server, REGION).await;
     let mut recorded = RecordedRegion::default();
-    for (nat, vpn) in [
-        (Nat::Single, true),
-        (Nat::OnePerAz, true),
-        (Nat::None, false),
-        (Nat::Single, true),
-        (Nat::OnePerAz, false),
-        (Nat::Single, true),
-    ] {
+    for (nat, vpn) in RESHAPE_STEPS {
         let cluster = cluster_from(&seed_with(nat, vpn), UID);
         let report = converge(&ctx, &cluster, REGION, &mut recorded, 10).await;
         assert_network_shape(&clients, UID, ID, &report.zones, nat, vpn).await;

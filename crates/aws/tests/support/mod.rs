@@ -8,7 +8,7 @@ use eks_aws::engine::{RecordedRegion, RegionPhase, RegionReport};
 use eks_aws::instrument::{Instrument, InstrumentedProvider};
 use eks_aws::testing::MotoServer;
 use eks_aws::types::Filter;
-use eks_aws::{AwsContext, ClientProvider, RegionClients, ensure_region};
+use eks_aws::{AwsContext, ClientProvider, RegionClients, TeardownRequest, ensure_region, teardown_region};
 use eks_plan::tags;
 
 pub mod network;
@@ -83,6 +83,19 @@ pub async fn converge(
         last = Some(report);
     }
     panic!("{name} not Ready after {max} passes: {last:#?}");
+}
+
+/// Runs teardown passes until nothing owned is left (panics on an error); false when `max` passes did not
+/// get there.
+pub async fn tear_down(ctx: &AwsContext, request: &TeardownRequest, max: usize) -> bool {
+    for _ in 0..max {
+        let report = teardown_region(ctx, request).await;
+        assert!(report.error.is_none(), "{:?}", report.error);
+        if report.gone {
+            return true;
+        }
+    }
+    false
 }
 
 /// Plain (uninstrumented) clients of a region on moto, for checking through the AWS API.

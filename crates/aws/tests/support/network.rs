@@ -14,6 +14,17 @@ pub enum Nat {
     OnePerAz,
 }
 
+/// The layouts the reshaping tests walk through, in order: every NAT mode after every other, with the VPN
+/// gateway switched off and on again.
+pub const RESHAPE_STEPS: [(Nat, bool); 6] = [
+    (Nat::Single, true),
+    (Nat::OnePerAz, true),
+    (Nat::None, false),
+    (Nat::Single, true),
+    (Nat::OnePerAz, false),
+    (Nat::Single, true),
+];
+
 /// The seed's text with `natGateways` and `vpnGateway` replaced.
 pub fn seed_with(nat: Nat, vpn: bool) -> String {
     let text = super::seed_text();
