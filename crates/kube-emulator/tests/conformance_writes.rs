@@ -298,20 +298,31 @@ async fn library_apply_helpers() {
     let _ = (raw, send, with_widgets);
 }
 
-#[tokio::test]
-async fn every_rule_of_the_projects_crd_is_enforced() {
+/// Where the project's EksCluster objects of the default namespace are served.
+const EKS_CLUSTERS: &str = "/apis/eksoperator.io/v1alpha1/namespaces/default/eksclusters";
+
+/// An emulator serving the project's EksCluster CRD, and the project's minimal example as a JSON value;
+/// `None` (the test is skipped) when the repository has no CRD or example yet.
+async fn with_the_projects_crd() -> Option<(Emulator, Value)> {
     let root = concat!(env!("CARGO_MANIFEST_DIR"), "/../../deploy");
     let (Ok(crd), Ok(example)) = (
         std::fs::read_to_string(format!("{root}/crds/eksclusters.eksoperator.io.yaml")),
         std::fs::read_to_string(format!("{root}/examples/minimal-single-region.yaml")),
     ) else {
         eprintln!("skipped: the project's CRD or example is not there yet");
-        return;
+        return None;
     };
     let emulator = Emulator::start().await.unwrap();
     emulator.apply_yaml(&crd).unwrap();
-    let path = "/apis/eksoperator.io/v1alpha1/namespaces/default/eksclusters";
-    let base: Value = serde_saphyr::from_str(&example).unwrap();
+    Some((emulator, serde_saphyr::from_str(&example).unwrap()))
+}
+
+#[tokio::test]
+async fn every_rule_of_the_projects_crd_is_enforced() {
+    let Some((emulator, base)) = with_the_projects_crd().await else {
+        return;
+    };
+    let path = EKS_CLUSTERS;
     let refused = |name: &str, change: &dyn Fn(&mut Value)| {
         let mut object = base.clone();
         object["metadata"]["name"] = json!(name);
@@ -381,18 +392,10 @@ async fn every_rule_of_the_projects_crd_is_enforced() {
 
 #[tokio::test]
 async fn the_subnet_defining_fields_of_the_projects_crd_are_immutable() {
-    let root = concat!(env!("CARGO_MANIFEST_DIR"), "/../../deploy");
-    let (Ok(crd), Ok(example)) = (
-        std::fs::read_to_string(format!("{root}/crds/eksclusters.eksoperator.io.yaml")),
-        std::fs::read_to_string(format!("{root}/examples/minimal-single-region.yaml")),
-    ) else {
-        eprintln!("skipped: the project's CRD or example is not there yet");
+    let Some((emulator, base)) = with_the_projects_crd().await else {
         return;
     };
-    let emulator = Emulator::start().await.unwrap();
-    emulator.apply_yaml(&crd).unwrap();
-    let path = "/apis/eksoperator.io/v1alpha1/namespaces/default/eksclusters";
-    let base: Value = serde_saphyr::from_str(&example).unwrap();
+    let path = EKS_CLUSTERS;
     // `full` sets every subnet-defining field but availabilityZones; `bare` sets none of them.
     let mut full = base.clone();
     full["metadata"]["name"] = json!("full");
