@@ -53,9 +53,14 @@ pub fn workspace_binary(package: &str, name: &str) -> PathBuf {
         .unwrap_or_default();
     let candidate = profile_dir.join(name);
     let mut built = BUILT.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-    let built_at = std::fs::metadata(&candidate).and_then(|m| m.modified()).ok();
-    let stale = built_at.is_none_or(|at| newest_source_change(&repo_root()).is_some_and(|s| s > at));
-    if stale && built.insert(format!("{package}/{name}")) {
+    let key = format!("{package}/{name}");
+    // Checked once per process: walking the sources again for every operator a test starts is wasted work.
+    let stale = !built.contains(&key) && {
+        let built_at = std::fs::metadata(&candidate).and_then(|m| m.modified()).ok();
+        built_at.is_none_or(|at| newest_source_change(&repo_root()).is_some_and(|s| s > at))
+    };
+    built.insert(key);
+    if stale {
         let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
         let mut command = Command::new(cargo);
         command
