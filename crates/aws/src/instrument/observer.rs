@@ -102,8 +102,7 @@ mod tests {
         let mut object = eks_api::parse::parse_documents(seed).unwrap().remove(0);
         object.metadata.uid = Some("0b5c7f3e-0000-4000-8000-000000000001".to_owned());
         let cluster = eks_api::validate(&object).unwrap();
-        let _report =
-            crate::ensure_region(&observed, &cluster, &region(), &RecordedRegion::default()).await;
+        let _report = crate::ensure_region(&observed, &cluster, &region(), &RecordedRegion::default()).await;
         let served = fake.instrument().stats().by_operation;
         let mut seen: BTreeMap<String, u64> = BTreeMap::new();
         for line in recorder.seen() {
