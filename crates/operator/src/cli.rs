@@ -210,6 +210,7 @@ pub enum OutputFormat {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::{Cli, Command, LogFormat, parse_concurrency, parse_duration, parse_period};
     use clap::Parser;
