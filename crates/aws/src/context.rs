@@ -17,6 +17,7 @@ use eks_api::{CredentialsSpec, RegionName};
 
 use crate::api::{Ec2Api, EksApi, IamApi, StsApi};
 use crate::error::{AwsError, AwsResult};
+use crate::instrument::{CallObserver, Instrument, InstrumentedProvider};
 use crate::sdk::{SdkEc2, SdkEks, SdkIam, SdkSts};
 use crate::types::CallerIdentity;
 
@@ -208,6 +209,16 @@ impl AwsContext {
     /// Replaces the engine options.
     pub fn with_options(mut self, options: EngineOptions) -> Self {
         self.options = options;
+        self
+    }
+
+    /// Reports every AWS call made through this context's clients to `observer`, once per call, with its
+    /// outcome (the controller's metrics count them by service, operation and outcome).
+    pub fn with_observer(mut self, observer: Arc<dyn CallObserver>) -> Self {
+        self.provider = Arc::new(InstrumentedProvider::new(
+            self.provider,
+            Instrument::observed_by(observer),
+        ));
         self
     }
 

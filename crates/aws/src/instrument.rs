@@ -1,7 +1,10 @@
 //! A wrapper over any implementation of the service traits that counts calls (per service and operation,
 //! reads versus mutations), adds latency, injects faults, and can "kill" the engine after the k-th mutation.
 //!
-//! The fake is built on it, and the moto tests wrap the SDK clients with it.
+//! The fake is built on it, the moto tests wrap the SDK clients with it, and an [`AwsContext`] with a
+//! [`CallObserver`] reports every call through it.
+//!
+//! [`AwsContext`]: crate::context::AwsContext
 
 use std::collections::BTreeMap;
 use std::future::Future;
@@ -11,8 +14,10 @@ use std::time::Duration;
 
 use crate::error::{AwsError, AwsResult, ErrorDetail};
 
+mod observer;
 mod wrappers;
 
+pub use observer::{CallObserver, SUCCESS};
 pub use wrappers::{Instrumented, InstrumentedProvider, instrument_clients};
 
 /// An AWS service.
@@ -190,6 +195,7 @@ impl CallStats {
 /// The shared counters and fault plan of a set of instrumented clients.
 #[derive(Default)]
 pub struct Instrument {
+    observer: Option<Arc<dyn CallObserver>>,
     stats: Mutex<CallStats>,
     faults: Mutex<Vec<FaultRule>>,
     latency_micros: AtomicU64,
@@ -210,6 +216,16 @@ impl Instrument {
     pub fn new() -> Arc<Self> {
         let instrument = Self::default();
         instrument.stop_after.store(u64::MAX, Ordering::SeqCst);
+        Arc::new(instrument)
+    }
+
+    /// A new instrument that reports the outcome of every call to `observer`.
+    pub fn observed_by(observer: Arc<dyn CallObserver>) -> Arc<Self> {
+        let mut instrument = Self {
+            observer: Some(observer),
+            ..Self::default()
+        };
+        *instrument.stop_after.get_mut() = u64::MAX;
         Arc::new(instrument)
     }
 
@@ -263,8 +279,19 @@ impl Instrument {
         self.mutations_attempted.load(Ordering::SeqCst) >= self.stop_after.load(Ordering::SeqCst)
     }
 
-    /// Runs one call through the instrument.
+    /// Runs one call through the instrument and reports its outcome to the observer, if there is one.
     pub async fn run<T, F>(&self, op: Op, call: F) -> AwsResult<T>
+    where
+        F: Future<Output = AwsResult<T>>,
+    {
+        let result = self.run_unobserved(op, call).await;
+        if let Some(observer) = &self.observer {
+            observer.observed(op, result.as_ref().map_or_else(AwsError::reason, |_| SUCCESS));
+        }
+        result
+    }
+
+    async fn run_unobserved<T, F>(&self, op: Op, call: F) -> AwsResult<T>
     where
         F: Future<Output = AwsResult<T>>,
     {

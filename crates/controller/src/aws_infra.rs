@@ -1,5 +1,6 @@
 //! The controller's [`Infrastructure`] on the `eks-aws` engine: a thin translation of its reports into
-//! region status, events and errors.
+//! region status, events and errors. Each region's pass runs in a `region` span carrying the region and the
+//! object, so that every log line of the work on a region names both.
 
 use std::sync::Arc;
 
@@ -7,6 +8,7 @@ use eks_api::{Phase, RegionName, RegionStatus, ValidatedCluster};
 use eks_aws::engine::{Action, EngineError};
 use eks_aws::{AwsContext, RecordedRegion, RegionPhase};
 use futures::future::BoxFuture;
+use tracing::Instrument;
 
 use crate::infra::{EventSeverity, InfraEvent, Infrastructure, RegionError, RegionOutcome, TeardownRequest};
 
@@ -49,58 +51,67 @@ impl Infrastructure for AwsInfrastructure {
         recorded: Option<&'a RegionStatus>,
         spec_changed: bool,
     ) -> BoxFuture<'a, RegionOutcome> {
-        Box::pin(async move {
-            let recorded = recorded
-                .map(|s| RecordedRegion::from_status(s, spec_changed))
-                .unwrap_or_default();
-            let report = eks_aws::ensure_region(&self.context, cluster, region, &recorded).await;
-            let mut events = events(&report.actions);
-            if report.phase == RegionPhase::Ready && !report.blocking.is_empty() {
-                events.push(InfraEvent {
-                    severity: EventSeverity::Warning,
-                    reason: "Blocked".into(),
-                    message: report.blocking.join("; "),
-                });
+        let object = format!("{}/{}", cluster.namespace(), cluster.name());
+        let span = tracing::info_span!("region", region = %region, object = %object);
+        Box::pin(
+            async move {
+                let recorded = recorded
+                    .map(|s| RecordedRegion::from_status(s, spec_changed))
+                    .unwrap_or_default();
+                let report = eks_aws::ensure_region(&self.context, cluster, region, &recorded).await;
+                let mut events = events(&report.actions);
+                if report.phase == RegionPhase::Ready && !report.blocking.is_empty() {
+                    events.push(InfraEvent {
+                        severity: EventSeverity::Warning,
+                        reason: "Blocked".into(),
+                        message: report.blocking.join("; "),
+                    });
+                }
+                RegionOutcome {
+                    status: report.to_status(),
+                    events,
+                    error: report.error.as_ref().map(region_error),
+                    requeue_after: report.requeue_after,
+                    gone: false,
+                }
             }
-            RegionOutcome {
-                status: report.to_status(),
-                events,
-                error: report.error.as_ref().map(region_error),
-                requeue_after: report.requeue_after,
-                gone: false,
-            }
-        })
+            .instrument(span),
+        )
     }
 
     fn teardown_region<'a>(&'a self, request: &'a TeardownRequest) -> BoxFuture<'a, RegionOutcome> {
-        Box::pin(async move {
-            let engine_request = eks_aws::TeardownRequest {
-                owner_uid: request.owner_uid.clone(),
-                region: request.region.clone(),
-                cluster_id: request.recorded.as_ref().and_then(|r| r.cluster_id.clone()),
-                oidc_provider_arn: request
-                    .recorded
-                    .as_ref()
-                    .and_then(|r| r.oidc_provider_arn.clone()),
-                credentials: request.credentials.clone(),
-                deletion_policy: request.deletion_policy,
-            };
-            let report = eks_aws::teardown_region(&self.context, &engine_request).await;
-            let mut status = request.recorded.clone().unwrap_or_else(|| RegionStatus {
-                region: request.region.to_string(),
-                ..RegionStatus::default()
-            });
-            status.phase = Some(Phase::Deleting);
-            status.in_progress = report.in_progress.clone();
-            status.blocked_by = report.blocking.clone();
-            status.last_error = report.error.as_ref().map(|e| format!("{}: {e}", e.reason()));
-            RegionOutcome {
-                status,
-                events: events(&report.actions),
-                error: report.error.as_ref().map(region_error),
-                requeue_after: report.requeue_after,
-                gone: report.gone,
+        let span = tracing::info_span!("region", region = %request.region, object = %request.owner);
+        Box::pin(
+            async move {
+                let engine_request = eks_aws::TeardownRequest {
+                    owner_uid: request.owner_uid.clone(),
+                    region: request.region.clone(),
+                    cluster_id: request.recorded.as_ref().and_then(|r| r.cluster_id.clone()),
+                    oidc_provider_arn: request
+                        .recorded
+                        .as_ref()
+                        .and_then(|r| r.oidc_provider_arn.clone()),
+                    credentials: request.credentials.clone(),
+                    deletion_policy: request.deletion_policy,
+                };
+                let report = eks_aws::teardown_region(&self.context, &engine_request).await;
+                let mut status = request.recorded.clone().unwrap_or_else(|| RegionStatus {
+                    region: request.region.to_string(),
+                    ..RegionStatus::default()
+                });
+                status.phase = Some(Phase::Deleting);
+                status.in_progress = report.in_progress.clone();
+                status.blocked_by = report.blocking.clone();
+                status.last_error = report.error.as_ref().map(|e| format!("{}: {e}", e.reason()));
+                RegionOutcome {
+                    status,
+                    events: events(&report.actions),
+                    error: report.error.as_ref().map(region_error),
+                    requeue_after: report.requeue_after,
+                    gone: report.gone,
+                }
             }
-        })
+            .instrument(span),
+        )
     }
 }

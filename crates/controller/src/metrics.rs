@@ -4,6 +4,7 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::Duration;
 
+use eks_aws::instrument::{CallObserver, Op};
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
@@ -25,7 +26,7 @@ pub struct AwsCallLabels {
     pub service: String,
     /// The API operation (`CreateVpc`).
     pub operation: String,
-    /// `ok` or the error's short name.
+    /// `Success` or the error's stable short name (`Throttled`, `AccessDenied`, ...).
     pub outcome: String,
 }
 
@@ -136,13 +137,20 @@ impl Metrics {
         }
     }
 
-    /// The metrics in the Prometheus text format.
+    /// The metrics in the OpenMetrics text format.
     pub fn encode(&self) -> String {
         let mut text = String::new();
         if prometheus_client::encoding::text::encode(&mut text, &self.registry).is_err() {
             text.clear();
         }
         text
+    }
+}
+
+/// The AWS layer reports each call here: `eks_operator_aws_calls_total{service,operation,outcome}`.
+impl CallObserver for Metrics {
+    fn observed(&self, op: Op, outcome: &str) {
+        self.aws_call(op.service.as_str(), op.name, outcome);
     }
 }
 
@@ -155,7 +163,7 @@ mod tests {
         let metrics = Metrics::default();
         metrics.reconciled(Duration::from_millis(20));
         metrics.failed("Throttled");
-        metrics.aws_call("ec2", "CreateVpc", "ok");
+        metrics.aws_call("ec2", "CreateVpc", "Success");
         metrics.set_phase("a", Some("Provisioning"));
         metrics.set_phase("b", Some("Provisioning"));
         metrics.set_phase("a", Some("Ready"));
@@ -167,12 +175,39 @@ mod tests {
             "{text}"
         );
         assert!(text.contains(
-            "eks_operator_aws_calls_total{service=\"ec2\",operation=\"CreateVpc\",outcome=\"ok\"} 1"
+            "eks_operator_aws_calls_total{service=\"ec2\",operation=\"CreateVpc\",outcome=\"Success\"} 1"
         ));
         assert!(text.contains("eks_operator_objects{phase=\"Ready\"} 1"), "{text}");
+        assert!(
+            text.contains("eks_operator_reconcile_duration_seconds_count 1"),
+            "{text}"
+        );
         assert!(
             text.contains("eks_operator_objects{phase=\"Provisioning\"} 0"),
             "{text}"
         );
+    }
+
+    #[tokio::test]
+    async fn aws_calls_made_through_an_observed_context_are_counted_by_outcome() {
+        let fake = eks_aws::fake::FakeAws::new(eks_aws::fake::FakeConfig::default());
+        fake.instrument().inject(
+            eks_aws::instrument::FaultRule::on("DescribeVpcs", eks_aws::instrument::Fault::Throttle).times(1),
+        );
+        let metrics = std::sync::Arc::new(Metrics::default());
+        let ctx = fake.context().with_observer(metrics.clone());
+        let region = eks_api::RegionName::parse("eu-west-1").unwrap();
+        let clients = ctx.clients(&region, None).await.unwrap();
+        assert!(clients.ec2.describe_vpcs(&[]).await.is_err());
+        clients.ec2.describe_vpcs(&[]).await.unwrap();
+        clients.ec2.describe_vpcs(&[]).await.unwrap();
+        let text = metrics.encode();
+        let line = |outcome: &str| {
+            format!(
+                "eks_operator_aws_calls_total{{service=\"ec2\",operation=\"DescribeVpcs\",outcome=\"{outcome}\"}}"
+            )
+        };
+        assert!(text.contains(&format!("{} 2\n", line("Success"))), "{text}");
+        assert!(text.contains(&format!("{} 1\n", line("Throttled"))), "{text}");
     }
 }

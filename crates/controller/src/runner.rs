@@ -29,6 +29,8 @@ use crate::metrics::Metrics;
 use crate::reconcile::{error_policy, reconcile};
 use crate::workload::WorkloadClusters;
 
+mod leader;
+
 /// Leader election settings.
 #[derive(Clone, Debug)]
 pub struct LeaderElection {
@@ -59,14 +61,32 @@ pub struct RunConfig {
     pub instance: Option<String>,
 }
 
-/// Why the controller could not run.
+/// Why the controller could not run, or stopped.
 #[derive(Debug, thiserror::Error)]
 pub enum RunError {
-    /// The CRD is not served by the API server.
+    /// The API server does not serve EksCluster: the CRD is not installed.
     #[error(
-        "the EksCluster CRD (eksclusters.eksoperator.io/v1alpha1) is not installed in the cluster: apply deploy/crds/eksclusters.eksoperator.io.yaml first ({0})"
+        "the EksCluster CRD (eksclusters.eksoperator.io, version v1alpha1) is not installed in the cluster: install it with `kubectl apply -f deploy/crds/eksclusters.eksoperator.io.yaml` (the Helm chart installs it too), then start the operator again ({0})"
     )]
     CrdMissing(String),
+    /// No answer from the API server (connection refused, DNS, TLS, timeout).
+    #[error(
+        "the Kubernetes API server is unreachable, so whether the EksCluster CRD is installed cannot be checked: {0} (check KUBECONFIG, ~/.kube/config or the in-cluster service account, and that the server is up)"
+    )]
+    ApiUnreachable(String),
+    /// The API server did not accept the operator's credentials.
+    #[error(
+        "the Kubernetes API server rejected the operator's credentials (401 Unauthorized) while checking for the EksCluster CRD: {0} (check the kubeconfig's user or the service account token)"
+    )]
+    Unauthorized(String),
+    /// The operator may not read the discovery document of its API group.
+    #[error(
+        "the operator may not read the API discovery of eksoperator.io/v1alpha1 (403 Forbidden): {0} (the system:discovery ClusterRole allows it to every authenticated user by default; check the RBAC of the operator's service account)"
+    )]
+    DiscoveryForbidden(String),
+    /// Discovery failed otherwise (a 5xx, an unreadable answer).
+    #[error("checking whether the EksCluster CRD is installed failed: {0}")]
+    Discovery(String),
     /// The HTTP endpoints could not be served.
     #[error("serving HTTP on {addr}: {source}")]
     Http {
@@ -75,9 +95,29 @@ pub enum RunError {
         /// The error.
         source: std::io::Error,
     },
-    /// Leader election failed.
+    /// Leader election could not start.
     #[error("leader election: {0}")]
     Lease(String),
+    /// The task keeping the leader lease ended while the controller depended on it: the controller stopped
+    /// reconciling, and the process must exit rather than run on without a lease.
+    #[error("leader election stopped, so the controller stopped reconciling: {0}")]
+    LeaseEnded(String),
+}
+
+impl RunError {
+    /// Stable short name.
+    pub fn reason(&self) -> &'static str {
+        match self {
+            Self::CrdMissing(_) => "CrdNotInstalled",
+            Self::ApiUnreachable(_) => "KubeApiUnreachable",
+            Self::Unauthorized(_) => "KubeUnauthorized",
+            Self::DiscoveryForbidden(_) => "DiscoveryForbidden",
+            Self::Discovery(_) => "DiscoveryFailed",
+            Self::Http { .. } => "HttpBindFailed",
+            Self::Lease(_) => "LeaderElectionFailed",
+            Self::LeaseEnded(_) => "LeaderElectionStopped",
+        }
+    }
 }
 
 /// The pieces the controller is made of, built by the binary.
@@ -92,12 +132,13 @@ pub struct Parts {
     pub metrics: Arc<Metrics>,
 }
 
-/// Checks that the API server serves EksCluster, as the controller cannot do anything useful otherwise.
+/// Checks that the API server serves EksCluster, as the controller cannot do anything useful otherwise. Each
+/// way the check can fail has its own error: not installed, unreachable, unauthorized, forbidden, other.
 pub async fn check_crd(client: &Client) -> Result<(), RunError> {
     let resources = client
         .list_api_group_resources(&EksCluster::api_version(&()))
         .await
-        .map_err(|e| RunError::CrdMissing(e.to_string()))?;
+        .map_err(discovery_error)?;
     if resources
         .resources
         .iter()
@@ -105,15 +146,51 @@ pub async fn check_crd(client: &Client) -> Result<(), RunError> {
     {
         Ok(())
     } else {
-        Err(RunError::CrdMissing("eksclusters not listed in discovery".into()))
+        Err(RunError::CrdMissing(
+            "eksclusters is not listed in the discovery of eksoperator.io/v1alpha1".into(),
+        ))
     }
+}
+
+/// Classifies a failed discovery request.
+fn discovery_error(error: kube::Error) -> RunError {
+    match &error {
+        kube::Error::Api(status) => {
+            let said = format!("{} {}: {}", status.code, status.reason, status.message);
+            match status.code {
+                404 => RunError::CrdMissing(said),
+                401 => RunError::Unauthorized(said),
+                403 => RunError::DiscoveryForbidden(said),
+                _ => RunError::Discovery(said),
+            }
+        }
+        kube::Error::HyperError(_) | kube::Error::Service(_) => {
+            RunError::ApiUnreachable(with_sources(&error))
+        }
+        _ => RunError::Discovery(with_sources(&error)),
+    }
+}
+
+/// An error and its sources on one line (`client error (Connect): tcp connect error: Connection refused`).
+fn with_sources(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        let said = cause.to_string();
+        if !text.contains(&said) {
+            text.push_str(": ");
+            text.push_str(&said);
+        }
+        source = cause.source();
+    }
+    text
 }
 
 /// Runs until `shutdown` turns true. Returns the bound HTTP address through `on_http` as soon as it is known.
 pub async fn run(
     parts: Parts,
     config: RunConfig,
-    mut shutdown: watch::Receiver<bool>,
+    shutdown: watch::Receiver<bool>,
     on_http: impl FnOnce(SocketAddr),
 ) -> Result<(), RunError> {
     check_crd(&parts.client).await?;
@@ -159,29 +236,18 @@ pub async fn run(
                 .build()
                 .await
                 .map_err(|e| RunError::Lease(e.to_string()))?;
-            let (mut leading, lease_task) = manager.watch().await;
-            loop {
-                tracing::info!(identity = %election.identity, "waiting for the leader lease");
-                tokio::select! {
-                    result = leading.wait_for(|leader| *leader) => if result.is_err() { break },
-                    _ = shutdown.wait_for(|stop| *stop) => break,
-                }
-                tracing::info!(identity = %election.identity, "leading: starting the controller");
-                let (stop_tx, stop_rx) = watch::channel(false);
+            let (leading, lease_task) = manager.watch().await;
+            let result = leader::lead(&election.identity, leading, lease_task, shutdown, |stop| {
                 let (ctx, config) = (ctx.clone(), config.clone());
-                let controller = tokio::spawn(async move { run_controller(ctx, &config, stop_rx).await });
-                let stop_for_shutdown = tokio::select! {
-                    _ = leading.wait_for(|leader| !*leader) => { tracing::warn!("lost the leader lease: stopping"); false }
-                    _ = shutdown.wait_for(|stop| *stop) => true,
-                };
-                let _ = stop_tx.send(true);
-                let _ = controller.await;
-                if stop_for_shutdown {
-                    break;
-                }
+                async move { run_controller(ctx, &config, stop).await }
+            })
+            .await;
+            if result.is_err() {
+                // The endpoints would otherwise keep the process alive: stop them and exit with the error.
+                ready.store(false, Ordering::Relaxed);
+                http_task.abort();
+                return result;
             }
-            drop(leading);
-            let _ = lease_task.await;
         }
     }
     let _ = http_task.await;
@@ -271,6 +337,64 @@ async fn run_controller(
 mod tests {
     use super::*;
     use k8s_openapi::apimachinery::pkg::apis::meta::v1::ManagedFieldsEntry;
+
+    fn api_error(code: u16, reason: &str) -> kube::Error {
+        kube::Error::Api(
+            kube::core::Status::failure("said by the server", reason)
+                .with_code(code)
+                .boxed(),
+        )
+    }
+
+    #[test]
+    fn each_discovery_failure_has_its_own_error() {
+        let classify = |e| {
+            let error = discovery_error(e);
+            (error.reason(), error.to_string())
+        };
+        let (reason, message) = classify(api_error(404, "NotFound"));
+        assert_eq!(reason, "CrdNotInstalled");
+        assert!(
+            message.contains("not installed")
+                && message.contains("kubectl apply -f deploy/crds/eksclusters.eksoperator.io.yaml"),
+            "{message}"
+        );
+        let (reason, message) = classify(api_error(403, "Forbidden"));
+        assert_eq!(reason, "DiscoveryForbidden");
+        assert!(
+            message.contains("403 Forbidden") && !message.contains("not installed"),
+            "{message}"
+        );
+        let (reason, message) = classify(api_error(401, "Unauthorized"));
+        assert_eq!(reason, "KubeUnauthorized");
+        assert!(
+            message.contains("credentials") && !message.contains("not installed"),
+            "{message}"
+        );
+        let (reason, message) = classify(api_error(500, "InternalError"));
+        assert_eq!(reason, "DiscoveryFailed");
+        assert!(message.contains("said by the server"), "{message}");
+    }
+
+    #[tokio::test]
+    async fn the_crd_check_tells_not_installed_installed_and_unreachable_apart() {
+        let emulator = kube_emulator::Emulator::start().await.unwrap();
+        let client = emulator.client();
+        let missing = check_crd(&client).await;
+        assert!(matches!(missing, Err(RunError::CrdMissing(_))), "{missing:?}");
+        emulator.apply_crd(&eks_api::crd::crd()).unwrap();
+        check_crd(&client).await.unwrap();
+        emulator.fail_next(1, 500);
+        let failed = check_crd(&client).await;
+        assert!(matches!(failed, Err(RunError::Discovery(_))), "{failed:?}");
+        emulator.shutdown().await;
+        let unreachable = check_crd(&client).await;
+        assert!(
+            matches!(&unreachable, Err(RunError::ApiUnreachable(m)) if m.to_lowercase().contains("connect")),
+            "{unreachable:?}"
+        );
+        assert!(unreachable.unwrap_err().to_string().contains("unreachable"));
+    }
 
     #[test]
     fn the_cache_keeps_neither_managed_fields_nor_the_last_applied_copy() {

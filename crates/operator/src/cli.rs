@@ -22,13 +22,25 @@ pub struct LogArgs {
     /// Log filter in `RUST_LOG` syntax (e.g. `info`, `eks_operator=debug`).
     #[arg(long, env = "EKS_OPERATOR_LOG", default_value = "info", global = true)]
     pub log_level: String,
-    /// Log line format: `json` (one object per line) or `text`.
-    #[arg(long, env = "EKS_OPERATOR_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text, global = true)]
-    pub log_format: LogFormat,
+    /// Log line format: `json` (one object per line; the default of `run`) or `text` (the default of the
+    /// other subcommands).
+    #[arg(long, env = "EKS_OPERATOR_LOG_FORMAT", value_enum, global = true)]
+    pub log_format: Option<LogFormat>,
+}
+
+impl LogArgs {
+    /// The format asked for, else the default of `command`: JSON for the controller (`run`), whose log is read
+    /// by machines, text for the commands a person runs.
+    pub fn format_for(&self, command: &Command) -> LogFormat {
+        self.log_format.unwrap_or(match command {
+            Command::Run(_) => LogFormat::Json,
+            _ => LogFormat::Text,
+        })
+    }
 }
 
 /// Log line format.
-#[derive(Debug, Clone, Copy, ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum LogFormat {
     /// Human-readable lines.
     Text,
@@ -96,8 +108,8 @@ pub struct RunArgs {
     /// How soon a region that is still being created or deleted is looked at again.
     #[arg(long, env = "EKS_OPERATOR_PROGRESS_PERIOD", default_value = "20s", value_parser = parse_period)]
     pub progress_period: std::time::Duration,
-    /// How many objects are reconciled at once.
-    #[arg(long, env = "EKS_OPERATOR_MAX_CONCURRENT_RECONCILES", default_value_t = 8)]
+    /// How many objects are reconciled at once (at least 1).
+    #[arg(long, env = "EKS_OPERATOR_MAX_CONCURRENT_RECONCILES", default_value_t = 8, value_parser = parse_concurrency)]
     pub max_concurrent_reconciles: u16,
     /// Elect a leader through a coordination.k8s.io Lease, so that only one replica reconciles.
     #[arg(long, env = "EKS_OPERATOR_LEADER_ELECTION", default_value_t = false)]
@@ -154,6 +166,20 @@ pub fn parse_period(text: &str) -> Result<std::time::Duration, String> {
     Ok(period)
 }
 
+/// Parses a number of concurrent reconciles and refuses zero, which kube-runtime takes as "no limit".
+pub fn parse_concurrency(text: &str) -> Result<u16, String> {
+    let value: u16 = text
+        .trim()
+        .parse()
+        .map_err(|_| format!("{text:?} is not a number from 1 to {}", u16::MAX))?;
+    if value == 0 {
+        return Err(format!(
+            "{text:?} is zero, which would mean no limit at all: give at least 1"
+        ));
+    }
+    Ok(value)
+}
+
 fn parse_override(text: &str) -> Result<(String, String), String> {
     text.split_once('=')
         .map(|(name, url)| (name.to_owned(), url.to_owned()))
@@ -184,8 +210,10 @@ pub enum OutputFormat {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
-    use super::{parse_duration, parse_period};
+    use super::{Cli, Command, LogFormat, parse_concurrency, parse_duration, parse_period};
+    use clap::Parser;
     use std::time::Duration;
 
     #[test]
@@ -206,5 +234,37 @@ mod tests {
         assert_eq!(parse_period("500ms"), Ok(Duration::from_millis(500)));
         assert!(parse_period("0s").is_err_and(|e| e.contains("zero")));
         assert!(parse_period("0ms").is_err());
+    }
+
+    #[test]
+    fn concurrency_refuses_zero() {
+        assert_eq!(parse_concurrency("1"), Ok(1));
+        assert_eq!(parse_concurrency("32"), Ok(32));
+        assert!(parse_concurrency("0").is_err_and(|e| e.contains("zero") && e.contains("at least 1")));
+        assert!(parse_concurrency("-1").is_err());
+        assert!(parse_concurrency("70000").is_err());
+        let refused = Cli::try_parse_from(["eks-operator", "run", "--max-concurrent-reconciles", "0"]);
+        assert!(refused.is_err_and(|e| e.to_string().contains("at least 1")));
+    }
+
+    #[test]
+    fn run_logs_json_by_default_and_the_other_commands_text() {
+        let format = |args: &[&str]| {
+            let cli = Cli::try_parse_from(args).unwrap();
+            cli.log.format_for(&cli.command)
+        };
+        assert_eq!(format(&["eks-operator", "run"]), LogFormat::Json);
+        assert_eq!(
+            format(&["eks-operator", "run", "--log-format", "text"]),
+            LogFormat::Text
+        );
+        assert_eq!(format(&["eks-operator", "plan", "-f", "x.yaml"]), LogFormat::Text);
+        assert_eq!(format(&["eks-operator", "dev"]), LogFormat::Text);
+        assert_eq!(
+            format(&["eks-operator", "--log-format", "json", "dev"]),
+            LogFormat::Json
+        );
+        let cli = Cli::try_parse_from(["eks-operator", "crd"]).unwrap();
+        assert!(matches!(cli.command, Command::Crd));
     }
 }

@@ -21,11 +21,23 @@ fn main() -> ExitCode {
     if matches!(cli.command, cli::Command::Dev(_)) && log.log_level == "info" {
         log.log_level = "warn".to_owned();
     }
-    logging::init(&log);
+    let format = log.format_for(&cli.command);
+    logging::init(&log, format);
     match commands::run(cli.command) {
         Ok(code) => code,
         Err(err) => {
-            eprintln!("error: {err:#}");
+            // In JSON every line of the log is an object, the reason the process stops included.
+            match format {
+                cli::LogFormat::Json if tracing::enabled!(target: "eks_operator", tracing::Level::ERROR) => {
+                    tracing::error!(target: "eks_operator", "{err:#}");
+                }
+                // Even when the log filter leaves errors out: the reason must be seen.
+                cli::LogFormat::Json => eprintln!(
+                    "{}",
+                    serde_json::json!({"level": "ERROR", "target": "eks_operator", "message": format!("{err:#}")})
+                ),
+                cli::LogFormat::Text => eprintln!("error: {err:#}"),
+            }
             ExitCode::FAILURE
         }
     }

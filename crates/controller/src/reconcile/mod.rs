@@ -55,8 +55,20 @@ pub fn error_policy(object: Arc<DynamicObject>, error: &Error, ctx: Arc<Context>
     ctx.metrics.failed(&reason);
     let uid = object.meta().uid.clone().unwrap_or_default();
     let delay = ctx.next_backoff(&uid);
+    let region = match error {
+        Error::Region { region, .. } => Some(region.as_str()),
+        Error::Finalizer(inner) => match inner.as_ref() {
+            kube::runtime::finalizer::Error::ApplyFailed(Error::Region { region, .. })
+            | kube::runtime::finalizer::Error::CleanupFailed(Error::Region { region, .. }) => {
+                Some(region.as_str())
+            }
+            _ => None,
+        },
+        _ => None,
+    };
     tracing::warn!(
         object = %format!("{}/{}", object.namespace().unwrap_or_default(), object.name_any()),
+        region,
         reason,
         retry_in_seconds = delay.as_secs(),
         "reconcile failed: {error}"

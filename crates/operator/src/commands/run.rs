@@ -84,7 +84,11 @@ pub async fn start(
         .map_or_else(|| "us-east-1".to_owned(), ToString::to_string);
     let home_region = RegionName::parse(&home_region).map_err(anyhow::Error::msg)?;
     let credentials = sdk.credentials_provider();
-    let context = AwsContext::new(Arc::new(SdkProvider::new(sdk))).with_options(options);
+    // One Metrics for the HTTP endpoint and the AWS layer, which reports every call it makes to it.
+    let metrics = Arc::new(Metrics::default());
+    let context = AwsContext::new(Arc::new(SdkProvider::new(sdk)))
+        .with_options(options)
+        .with_observer(metrics.clone());
     let identity = context
         .check_credentials(&home_region)
         .await
@@ -97,7 +101,7 @@ pub async fn start(
         client,
         infra: Arc::new(AwsInfrastructure::new(Arc::new(context))),
         workload: Arc::new(KubeWorkloadClusters::new(tokens, overrides)),
-        metrics: Arc::new(Metrics::default()),
+        metrics,
     };
     let leader_election = args.leader_election.then(|| LeaderElection {
         lease_name: args.lease_name.clone(),

@@ -1,0 +1,116 @@
+//! A per-call hook for whoever counts AWS calls (the controller's Prometheus metrics): the AWS layer reports
+//! each call once, with its outcome, and knows nothing of the metrics library behind the hook.
+
+use super::Op;
+
+/// The outcome of a call that succeeded; failed calls report their error's [`AwsError::reason`].
+///
+/// [`AwsError::reason`]: crate::error::AwsError::reason
+pub const SUCCESS: &str = "Success";
+
+/// Sees every AWS call made through an [`AwsContext`] with an observer, once per call (SDK retries inside one
+/// call are not separate calls), after it finished.
+///
+/// [`AwsContext`]: crate::context::AwsContext
+pub trait CallObserver: Send + Sync {
+    /// `op` finished with `outcome`: [`SUCCESS`] or the error's stable short name (`Throttled`, ...).
+    fn observed(&self, op: Op, outcome: &str);
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+    use std::sync::{Arc, Mutex};
+
+    use eks_api::RegionName;
+
+    use super::*;
+    use crate::engine::RecordedRegion;
+    use crate::fake::{FakeAws, FakeConfig};
+    use crate::instrument::{Fault, FaultRule};
+    use crate::types::Filter;
+
+    /// Records what it sees as `service:Operation outcome`.
+    #[derive(Default)]
+    struct Recorder(Mutex<Vec<String>>);
+
+    impl CallObserver for Recorder {
+        fn observed(&self, op: Op, outcome: &str) {
+            self.0
+                .lock()
+                .unwrap()
+                .push(format!("{}:{} {outcome}", op.service.as_str(), op.name));
+        }
+    }
+
+    impl Recorder {
+        fn seen(&self) -> Vec<String> {
+            self.0.lock().unwrap().clone()
+        }
+    }
+
+    fn region() -> RegionName {
+        RegionName::parse("eu-west-1").unwrap()
+    }
+
+    #[tokio::test]
+    async fn every_call_is_observed_once_with_its_outcome_including_an_injected_throttle() {
+        let fake = FakeAws::new(FakeConfig::default());
+        fake.instrument()
+            .inject(FaultRule::on("CreateVpc", Fault::Throttle).times(1));
+        let recorder = Arc::new(Recorder::default());
+        let ctx = fake.context().with_observer(recorder.clone());
+        let clients = ctx.clients(&region(), None).await.unwrap();
+
+        let throttled = clients.ec2.create_vpc("10.0.0.0/16", &Default::default()).await;
+        assert_eq!(throttled.unwrap_err().reason(), "Throttled");
+        clients
+            .ec2
+            .create_vpc("10.0.0.0/16", &Default::default())
+            .await
+            .unwrap();
+        let missing = clients.eks.describe_cluster("nope").await.unwrap();
+        assert!(missing.is_none());
+        clients.ec2.delete_vpc("vpc-does-not-exist").await.unwrap_err();
+        ctx.check_credentials(&region()).await.unwrap();
+
+        assert_eq!(
+            recorder.seen(),
+            [
+                "ec2:CreateVpc Throttled",
+                "ec2:CreateVpc Success",
+                "eks:DescribeCluster Success",
+                "ec2:DeleteVpc NotFound",
+                "sts:GetCallerIdentity Success",
+            ]
+        );
+    }
+
+    #[tokio::test]
+    async fn a_context_without_an_observer_reports_nothing_and_one_with_it_sees_what_the_fake_served() {
+        let fake = FakeAws::new(FakeConfig::default());
+        let recorder = Arc::new(Recorder::default());
+        let observed = fake.context().with_observer(recorder.clone());
+        let unobserved = fake.context();
+        let clients = unobserved.clients(&region(), None).await.unwrap();
+        clients.ec2.describe_vpcs(&[Filter::tag_key("x")]).await.unwrap();
+        assert!(recorder.seen().is_empty());
+
+        // A whole first pass of the engine over the seed's region: each call the fake served is seen once.
+        fake.instrument().reset_stats();
+        let seed = include_str!("../../../../deploy/examples/cloudlad-two-regions.yaml");
+        let mut object = eks_api::parse::parse_documents(seed).unwrap().remove(0);
+        object.metadata.uid = Some("0b5c7f3e-0000-4000-8000-000000000001".to_owned());
+        let cluster = eks_api::validate(&object).unwrap();
+        let _report = crate::ensure_region(&observed, &cluster, &region(), &RecordedRegion::default()).await;
+        let served = fake.instrument().stats().by_operation;
+        let mut seen: BTreeMap<String, u64> = BTreeMap::new();
+        for line in recorder.seen() {
+            let (op, outcome) = line.split_once(' ').unwrap();
+            assert_eq!(outcome, SUCCESS, "{line}");
+            *seen.entry(op.to_owned()).or_insert(0) += 1;
+        }
+        assert!(seen.contains_key("ec2:CreateVpc"), "{seen:?}");
+        assert_eq!(seen, served);
+    }
+}
