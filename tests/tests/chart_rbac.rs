@@ -1,13 +1,15 @@
-//! The RBAC the Helm chart `charts/eks-operator` grants, from `helm template`: the ClusterRole holds exactly
-//! what the controller uses, watching one namespace moves the namespaced rights into a Role there, leader
-//! election adds a Role on its one Lease (with a PodDisruptionBudget when replicated), no rule uses a
-//! wildcard, and every rule in the template source carries a comment saying why.
+//! The RBAC the Helm chart `charts/eks-operator` grants, from `helm template`, against the one list of what the
+//! controller uses (`eks_controller::rbac`): the ClusterRole holds exactly its namespaced rules, watching one
+//! namespace moves them into a Role there and renders no ClusterRole, leader election adds a Role on its one
+//! Lease (with a PodDisruptionBudget when replicated), no rule uses a wildcard, and the comment above every
+//! rule in the template source is that rule's reason.
 
 mod chart_support;
 
 use std::collections::BTreeSet;
 
 use chart_support::{NAMESPACE, all_of, args, chart_dir, kind, labels_contain, name, one, render};
+use eks_controller::rbac::{self, Rule};
 use serde_json::Value;
 
 /// RBAC rules flattened to `(apiGroup, resource, verb, resourceName or "")`, so that two sets compare exactly.
@@ -47,52 +49,28 @@ fn flat_rules(role: &Value) -> BTreeSet<(String, String, String, String)> {
     flat
 }
 
-fn rules(list: &[(&str, &str, &[&str])]) -> BTreeSet<(String, String, String, String)> {
-    list.iter()
-        .flat_map(|(group, resource, verbs)| {
-            verbs.iter().map(move |verb| {
-                (
-                    group.to_string(),
-                    resource.to_string(),
-                    verb.to_string(),
-                    String::new(),
-                )
-            })
-        })
-        .collect()
+/// The rules of the controller's table, flattened like [`flat_rules`]; rules limited to the Lease name `lease`.
+fn table(rules: &[Rule], lease: &str) -> BTreeSet<(String, String, String, String)> {
+    let mut flat = BTreeSet::new();
+    for rule in rules {
+        for resource in rule.resources {
+            for verb in rule.verbs {
+                let name = if rule.only_the_lease { lease } else { "" };
+                flat.insert((
+                    rule.api_group.to_owned(),
+                    (*resource).to_owned(),
+                    (*verb).to_owned(),
+                    name.to_owned(),
+                ));
+            }
+        }
+    }
+    flat
 }
 
-/// What the controller does on namespaced resources (see templates/_rbac.tpl for the reason of each).
+/// What the controller does on namespaced resources (see `crates/controller/src/rbac.rs`).
 fn namespaced_rules() -> BTreeSet<(String, String, String, String)> {
-    rules(&[
-        (
-            "eksoperator.io",
-            "eksclusters",
-            &["get", "list", "watch", "patch", "update"],
-        ),
-        ("eksoperator.io", "eksclusters/status", &["patch", "update"]),
-        ("eksoperator.io", "eksclusters/finalizers", &["update"]),
-        (
-            "",
-            "configmaps",
-            &["get", "list", "watch", "create", "update", "patch", "delete"],
-        ),
-        (
-            "",
-            "secrets",
-            &["get", "list", "watch", "create", "update", "patch", "delete"],
-        ),
-        ("", "events", &["create", "patch"]),
-        ("events.k8s.io", "events", &["create", "patch"]),
-    ])
-}
-
-fn crd_rules() -> BTreeSet<(String, String, String, String)> {
-    rules(&[(
-        "apiextensions.k8s.io",
-        "customresourcedefinitions",
-        &["get", "list"],
-    )])
+    table(&rbac::NAMESPACED_RULES, "")
 }
 
 #[test]
@@ -143,16 +121,7 @@ fn leader_election_is_on_exactly_when_more_than_one_replica_or_asked() {
 fn assert_lease_role(docs: &[Value], lease: &str) {
     let role = one(docs, "Role");
     assert_eq!(role["metadata"]["namespace"], NAMESPACE);
-    let mut expected = rules(&[("coordination.k8s.io", "leases", &["create"])]);
-    for verb in ["get", "update", "patch"] {
-        expected.insert((
-            "coordination.k8s.io".into(),
-            "leases".into(),
-            verb.into(),
-            lease.into(),
-        ));
-    }
-    assert_eq!(flat_rules(role), expected);
+    assert_eq!(flat_rules(role), table(&rbac::LEADER_ELECTION_RULES, lease));
     let binding = one(docs, "RoleBinding");
     assert_eq!(binding["metadata"]["namespace"], NAMESPACE);
     assert_eq!(binding["roleRef"]["name"], role["metadata"]["name"]);
@@ -170,7 +139,10 @@ fn assert_binds_service_account(binding: &Value) {
 fn cluster_role_holds_exactly_what_the_controller_uses() {
     let docs = render(&[]);
     let cluster_role = one(&docs, "ClusterRole");
-    let expected: BTreeSet<_> = crd_rules().union(&namespaced_rules()).cloned().collect();
+    let expected: BTreeSet<_> = table(&rbac::CLUSTER_RULES, "")
+        .union(&namespaced_rules())
+        .cloned()
+        .collect();
     assert_eq!(flat_rules(cluster_role), expected);
     let binding = one(&docs, "ClusterRoleBinding");
     assert_eq!(binding["roleRef"]["kind"], "ClusterRole");
@@ -181,8 +153,10 @@ fn cluster_role_holds_exactly_what_the_controller_uses() {
 #[test]
 fn watching_one_namespace_grants_namespaced_rights_there_only() {
     let docs = render(&["watch.namespace=team-a"]);
-    // Only the CRD check stays cluster-wide: CRDs are cluster-scoped.
-    assert_eq!(flat_rules(one(&docs, "ClusterRole")), crd_rules());
+    // Nothing stays cluster-wide: the controller needs no cluster-scoped rule.
+    assert!(rbac::CLUSTER_RULES.is_empty());
+    assert!(all_of(&docs, "ClusterRole").is_empty());
+    assert!(all_of(&docs, "ClusterRoleBinding").is_empty());
     let role = one(&docs, "Role");
     assert_eq!(role["metadata"]["namespace"], "team-a");
     assert_eq!(flat_rules(role), namespaced_rules());
@@ -211,9 +185,9 @@ fn no_rbac_rule_uses_a_wildcard() {
 }
 
 #[test]
-fn every_rbac_rule_has_a_comment_in_the_template_source() {
+fn the_comment_above_every_rbac_rule_in_the_templates_is_its_reason() {
     let templates = chart_dir().join("templates");
-    let mut rules_seen = 0;
+    let mut comments = Vec::new();
     for entry in std::fs::read_dir(&templates).expect("templates/") {
         let path = entry.expect("a template").path();
         let text = std::fs::read_to_string(&path).expect("a readable template");
@@ -222,20 +196,33 @@ fn every_rbac_rule_has_a_comment_in_the_template_source() {
             if !line.trim_start().starts_with("- apiGroups:") {
                 continue;
             }
-            rules_seen += 1;
-            let previous = lines[..i]
+            let mut block: Vec<&str> = lines[..i]
                 .iter()
                 .rev()
-                .find(|l| !l.trim().is_empty())
-                .map(|l| l.trim_start());
+                .map(|l| l.trim_start())
+                .take_while(|l| l.starts_with('#'))
+                .map(|l| l.trim_start_matches('#').trim())
+                .collect();
+            block.reverse();
             assert!(
-                previous.is_some_and(|l| l.starts_with('#')),
+                !block.is_empty(),
                 "{}:{}: an RBAC rule without a comment saying what the controller does with it",
                 path.display(),
                 i + 1
             );
+            comments.push(block.join(" "));
         }
     }
-    // CRDs, eksclusters, status, finalizers, configmaps+secrets, two event groups, two lease rules.
-    assert_eq!(rules_seen, 9, "RBAC rules found in the templates");
+    comments.sort();
+    let mut reasons: Vec<String> = rbac::NAMESPACED_RULES
+        .iter()
+        .chain(&rbac::LEADER_ELECTION_RULES)
+        .chain(&rbac::CLUSTER_RULES)
+        .map(|rule| rule.reason.to_owned())
+        .collect();
+    reasons.sort();
+    assert_eq!(
+        comments, reasons,
+        "one rule in the templates per rule of the table, commented with its reason"
+    );
 }

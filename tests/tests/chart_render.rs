@@ -284,6 +284,7 @@ fn arguments_follow_the_values() {
         "--log-level=info",
         "--log-format=json",
         "--drift-period=10m",
+        "--progress-period=20s",
         "--max-concurrent-reconciles=8",
         "--http-addr=0.0.0.0:8080",
     ] {
@@ -305,6 +306,7 @@ fn arguments_follow_the_values() {
         "logLevel=eks_controller=debug",
         "logFormat=text",
         "driftPeriod=5m",
+        "progressPeriod=45s",
         "maxConcurrentReconciles=3",
     ]));
     for expected in [
@@ -313,6 +315,7 @@ fn arguments_follow_the_values() {
         "--log-level=eks_controller=debug",
         "--log-format=text",
         "--drift-period=5m",
+        "--progress-period=45s",
         "--max-concurrent-reconciles=3",
     ] {
         assert!(custom.contains(&expected.to_owned()), "{expected} in {custom:?}");
@@ -333,10 +336,12 @@ fn the_operator_accepts_the_rendered_arguments() {
         ],
         &[
             "driftPeriod=90s",
+            "progressPeriod=250ms",
             "maxConcurrentReconciles=32",
             "http.port=9090",
             "logLevel=eks_controller=debug",
         ],
+        &["driftPeriod=010m", "progressPeriod=1h"],
     ];
     for sets in value_sets {
         let rendered = args(&render(sets));
@@ -411,6 +416,14 @@ fn values_schema_refuses_wrong_values() {
     for bad in [
         "logFormat=yaml",
         "driftPeriod=10min",
+        // The operator refuses a zero period (it would requeue without pause): the schema must too, or the
+        // release installs and the pod crash-loops.
+        "driftPeriod=0s",
+        "driftPeriod=0",
+        "driftPeriod=000ms",
+        "progressPeriod=0s",
+        "progressPeriod=0m",
+        "progressPeriod=20 s",
         "maxConcurrentReconciles=0",
         "image.pullPolicy=Sometimes",
         // A misspelt key fails instead of being ignored.

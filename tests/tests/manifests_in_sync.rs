@@ -284,6 +284,26 @@ fn gitops_cluster_objects_are_valid_and_health_checked() {
     checked.sort();
     prod.sort();
     assert_eq!(checked, prod);
+    // kstatus alone calls a provisioning EksCluster Current (it has no Reconciling or Stalled condition), so the
+    // Kustomization says how to read its Ready and Degraded conditions.
+    let exprs = kustomization["spec"]["healthCheckExprs"]
+        .as_array()
+        .expect("healthCheckExprs");
+    let eks = exprs
+        .iter()
+        .find(|e| e["apiVersion"] == "eksoperator.io/v1alpha1" && e["kind"] == "EksCluster")
+        .expect("healthCheckExprs for EksCluster");
+    let current = eks["current"].as_str().expect("current");
+    let failed = eks["failed"].as_str().expect("failed");
+    assert!(
+        current.contains("c.type == 'Ready' && c.status == 'True'"),
+        "{current}"
+    );
+    assert!(
+        failed.contains("c.type == 'Degraded' && c.status == 'True'"),
+        "{failed}"
+    );
+    assert!(failed.contains("['Failed', 'Invalid']"), "{failed}");
 
     let argo = gitops_object(&docs, "Application", "eksclusters-prod");
     assert_eq!(argo["spec"]["source"]["path"], "clusters/prod");

@@ -1,35 +1,33 @@
 {{/*
 The rules on namespaced resources the controller uses. They go into the ClusterRole when the operator watches
-every namespace, and into a Role in watch.namespace when it watches one, so that it can then read Secrets
-nowhere else. Every rule says what the controller does with it; `tests/tests/chart.rs` fails on a rule
-without a comment and on any rule not in its list.
+every namespace (and then cover the ConfigMaps and Secrets of every namespace), and into a Role in
+watch.namespace when it watches one, so that it can then read Secrets nowhere else. The list and the reason of
+each rule live in crates/controller/src/rbac.rs: tests/tests/chart_rbac.rs fails when the rendered rules differ
+from it or when the comment above a rule is not that rule's reason.
 */}}
 {{- define "eks-operator.namespacedRules" -}}
-# Watches EksCluster objects (the controller's cache) and adds/removes its finalizer on them.
+# Watches EksCluster objects (the controller's cache) and adds or removes its finalizer with a JSON patch.
 - apiGroups: ["eksoperator.io"]
   resources: ["eksclusters"]
-  verbs: ["get", "list", "watch", "patch", "update"]
-# Writes what it observed and did (phase, conditions, per-region ids) with server-side apply.
+  verbs: ["list", "watch", "patch"]
+# Writes what it observed and did (phase, conditions, per-region ids) with a server-side apply patch.
 - apiGroups: ["eksoperator.io"]
   resources: ["eksclusters/status"]
-  verbs: ["patch", "update"]
+  verbs: ["patch"]
 # Sets owner references with blockOwnerDeletion on the ConfigMaps and Secrets it generates, which the
 # OwnerReferencesPermissionEnforcement admission plugin allows only to whoever may update the finalizers.
 - apiGroups: ["eksoperator.io"]
   resources: ["eksclusters/finalizers"]
   verbs: ["update"]
-# Writes the generated `<name>-<region>-aws-auth` ConfigMaps and `<name>-<region>-kubeconfig` Secrets next to
-# each EksCluster, watches them to restore them when edited or deleted, and removes those of dropped regions.
+# Reads and server-side applies (create for the first apply) the generated <name>-<region>-aws-auth
+# ConfigMaps and <name>-<region>-kubeconfig Secrets, watches them to restore them when edited or
+# deleted, and deletes those of dropped regions.
 - apiGroups: [""]
   resources: ["configmaps", "secrets"]
-  verbs: ["get", "list", "watch", "create", "update", "patch", "delete"]
-# Records an Event on the EksCluster for every AWS resource created, changed or deleted, and for failures;
-# kube-runtime's recorder writes events.k8s.io/v1 Events and patches them to count repeats.
+  verbs: ["get", "list", "watch", "create", "patch", "delete"]
+# Records an Event on the EksCluster for every AWS resource created, changed or deleted, and for
+# failures: kube-runtime's recorder creates events.k8s.io/v1 Events and patches them to count repeats.
 - apiGroups: ["events.k8s.io"]
-  resources: ["events"]
-  verbs: ["create", "patch"]
-# The same Events through the core API group, which clusters and tools still on core/v1 Events go through.
-- apiGroups: [""]
   resources: ["events"]
   verbs: ["create", "patch"]
 {{- end }}

@@ -1,18 +1,156 @@
 //! The operator's own IAM policy, derived from the calls the code makes so that it cannot drift: every
 //! operation of the service traits goes through exactly one `read!`/`write!` in [`crate::instrument`], and the
-//! policy is built from those names. Two actions are added that no trait call makes directly:
-//! `iam:PassRole` (CreateCluster and CreateNodegroup pass the roles the operator created) and `sts:AssumeRole`
-//! (for `spec.credentials`, through the SDK's assume-role credentials provider).
+//! policy is built from those names. Which resources and conditions each action gets follows the IAM Service
+//! Authorization Reference: a create is conditioned on the ownership tag in the request (`aws:RequestTag`) on the
+//! ARN of the resource it creates only, the parent it is made in (VPC, subnet, elastic IP, cluster) must carry
+//! the tag (`aws:ResourceTag`), and every change or delete is conditioned on the tag of what it changes.
+//!
+//! Besides the trait calls the policy grants three actions the SDK or AWS make on the operator's behalf:
+//! `iam:PassRole` (CreateCluster and CreateNodegroup pass the roles the operator created),
+//! `iam:CreateServiceLinkedRole` (EKS creates its service-linked roles on the first CreateCluster and
+//! CreateNodegroup of an account) and `sts:AssumeRole` (`spec.credentials`, through the SDK's assume-role
+//! credentials provider).
 
 use std::collections::BTreeSet;
 
-use serde_json::{Value, json};
+use eks_plan::RoleKind;
+use eks_plan::iam::{ROLE_KINDS, managed_policies, managed_policy_arn, role_name_prefix};
+use eks_plan::tags::{MANAGED_BY, MANAGED_BY_VALUE};
+use serde_json::{Map, Value, json};
 
-/// Where the generated policy is committed, relative to the repository root.
-pub const POLICY_PATH: &str = "deploy/iam/eks-operator-policy.json";
+/// The policy comes as two documents, so that each fits the 6,144 characters of an IAM managed policy: the
+/// name, what it holds, and where it is committed relative to the repository root.
+pub const DOCUMENTS: [(&str, &str, &str); 2] = [
+    (
+        "network",
+        "EC2: the VPCs and everything in them",
+        "deploy/iam/eks-operator-network.json",
+    ),
+    (
+        "clusters",
+        "EKS, IAM and STS: clusters, node groups, roles, OIDC providers",
+        "deploy/iam/eks-operator-clusters.json",
+    ),
+];
 
-/// The tag that marks what the operator created (see `eks_plan::tags`).
-const MANAGED_BY: &str = "eksoperator.io/managed-by";
+/// The partitions `eks-operator iam-policy --partition` writes a policy for.
+pub const PARTITIONS: [&str; 5] = ["aws", "aws-cn", "aws-us-gov", "aws-iso", "aws-iso-b"];
+
+/// The IAM path of the roles `spec.credentials.roleArn` may name (`arn:aws:iam::<account>:role/eks-operator/<name>`):
+/// the operator may assume those only, not every role whose trust policy happens to trust its account.
+pub const ASSUMABLE_ROLE_PATH: &str = "/eks-operator/";
+
+/// The actions the policy grants that no trait call makes, each with why.
+pub const EXTRA_ACTIONS: [(&str, &str); 3] = [
+    (
+        "iam:PassRole",
+        "CreateCluster and CreateNodegroup pass the control plane and worker roles to EKS",
+    ),
+    (
+        "iam:CreateServiceLinkedRole",
+        "EKS creates AWSServiceRoleForAmazonEKS and AWSServiceRoleForAmazonEKSNodegroup on the first cluster and node group of an account",
+    ),
+    (
+        "sts:AssumeRole",
+        "spec.credentials: the SDK's assume-role credentials provider",
+    ),
+];
+
+/// Mutations granted without an ownership-tag condition, as `(Sid, action, why)`: what they act on is not the
+/// operator's to tag. Each is in a statement of its own on the narrowest resource type AWS allows.
+pub const TAG_CONDITION_EXEMPT: [(&str, &str, &str); 7] = [
+    (
+        "Ec2UnownedInterfaces",
+        "ec2:DeleteNetworkInterface",
+        "detached interfaces EKS and the VPC CNI left in the operator's VPC carry no tag of the operator; AWS deletes only detached ones",
+    ),
+    (
+        "Ec2UnownedInterfaces",
+        "ec2:DisassociateAddress",
+        "the interface is the one AWS made for a NAT gateway; the elastic IP itself must match Ec2ChangeOwnedNetwork",
+    ),
+    (
+        "Ec2DeleteLoadBalancerLeftoverGroups",
+        "ec2:DeleteSecurityGroup",
+        "groups Kubernetes load balancer controllers left in the VPC are tagged kubernetes.io/cluster/<cluster id>, a key no policy can name in advance",
+    ),
+    (
+        "Ec2DeleteLoadBalancerLeftoverGroups",
+        "ec2:RevokeSecurityGroupEgress",
+        "rules between those leftover groups are revoked first so that the groups can be deleted",
+    ),
+    (
+        "Ec2DeleteLoadBalancerLeftoverGroups",
+        "ec2:RevokeSecurityGroupIngress",
+        "rules between those leftover groups are revoked first so that the groups can be deleted",
+    ),
+    (
+        "EksServiceLinkedRoles",
+        "iam:CreateServiceLinkedRole",
+        "IAM creates service-linked roles itself, without the operator's tags; conditioned on iam:AWSServiceName instead",
+    ),
+    (
+        "AssumeSpecCredentialsRoles",
+        "sts:AssumeRole",
+        "the roles spec.credentials names are the user's; limited to the path /eks-operator/ instead",
+    ),
+];
+
+/// Trait mutations that act only on what the operator does not own (see [`TAG_CONDITION_EXEMPT`]), so that they
+/// are not in the tag-conditioned statements at all.
+const UNOWNED_ONLY: [&str; 1] = ["ec2:DeleteNetworkInterface"];
+
+/// EC2 creates: the action, the resource type it creates, the parent resource types AWS also authorizes it on
+/// (Service Authorization Reference: a subnet, route table or security group goes into a VPC, a NAT gateway into
+/// a subnet of a VPC with an elastic IP), and the statement that grants it. A statement checks only the request
+/// tag, so it never lists a type that is the parent of one of its creates: the new resource's tag would then
+/// authorize the VPC or subnet it goes into, which must carry the operator's tag itself.
+pub const EC2_CREATES: [(&str, &str, &[&str], &str); 8] = [
+    ("AllocateAddress", "elastic-ip", &[], "Ec2CreateTagged"),
+    (
+        "CreateInternetGateway",
+        "internet-gateway",
+        &[],
+        "Ec2CreateTagged",
+    ),
+    ("CreateVpc", "vpc", &[], "Ec2CreateTagged"),
+    ("CreateVpnGateway", "vpn-gateway", &[], "Ec2CreateTagged"),
+    (
+        "CreateRouteTable",
+        "route-table",
+        &["vpc"],
+        "Ec2CreateInVpcTagged",
+    ),
+    (
+        "CreateSecurityGroup",
+        "security-group",
+        &["vpc"],
+        "Ec2CreateInVpcTagged",
+    ),
+    ("CreateSubnet", "subnet", &["vpc"], "Ec2CreateInVpcTagged"),
+    (
+        "CreateNatGateway",
+        "natgateway",
+        &["elastic-ip", "subnet", "vpc"],
+        "Ec2CreateNatGatewayTagged",
+    ),
+];
+
+/// IAM reads that name one resource, so that they are granted on the operator's roles and providers only.
+const SCOPED_IAM_READS: [&str; 3] = [
+    "iam:GetOpenIDConnectProvider",
+    "iam:GetRole",
+    "iam:ListAttachedRolePolicies",
+];
+
+/// The service principals of the service-linked roles EKS needs, with the roles' paths and names.
+const EKS_SERVICE_LINKED_ROLES: [(&str, &str); 2] = [
+    ("eks.amazonaws.com", "AWSServiceRoleForAmazonEKS"),
+    (
+        "eks-nodegroup.amazonaws.com",
+        "AWSServiceRoleForAmazonEKSNodegroup",
+    ),
+];
 
 const WRAPPERS: &str = include_str!("instrument/wrappers.rs");
 
@@ -47,141 +185,329 @@ pub fn trait_actions() -> BTreeSet<(String, bool)> {
 /// Every action the policy grants.
 pub fn policy_actions() -> BTreeSet<String> {
     let mut actions: BTreeSet<String> = trait_actions().into_iter().map(|(a, _)| a).collect();
-    actions.insert("iam:PassRole".into());
-    actions.insert("sts:AssumeRole".into());
+    actions.extend(EXTRA_ACTIONS.iter().map(|(a, _)| (*a).to_owned()));
     actions
 }
 
-fn is_create(action: &str) -> bool {
-    let name = action.split(':').nth(1).unwrap_or_default();
-    (name.starts_with("Create") && !matches!(name, "CreateRoute" | "CreateTags")) || name == "AllocateAddress"
+/// The ARN pattern of every role of a kind in a partition (`arn:aws:iam::*:role/eks-worker-*`).
+pub fn role_pattern(partition: &str, kind: RoleKind) -> String {
+    format!("arn:{partition}:iam::*:role/{}-*", role_name_prefix(kind))
 }
 
-/// The least-privilege policy document.
-pub fn policy() -> Value {
-    let actions = trait_actions();
-    let pick = |service: &str, mutating: bool, filter: &dyn Fn(&str) -> bool| -> Vec<String> {
-        actions
+fn request_tag() -> Value {
+    json!({"StringEquals": {format!("aws:RequestTag/{MANAGED_BY}"): MANAGED_BY_VALUE}})
+}
+
+fn resource_tag() -> Value {
+    json!({"StringEquals": {format!("aws:ResourceTag/{MANAGED_BY}"): MANAGED_BY_VALUE}})
+}
+
+/// The statements, in order, with the trait actions placed into them.
+struct Builder {
+    calls: BTreeSet<(String, bool)>,
+    statements: Vec<Value>,
+}
+
+impl Builder {
+    fn has(&self, action: &str) -> bool {
+        self.calls.iter().any(|(a, _)| a == action)
+    }
+
+    /// The trait calls matching `pick`, sorted.
+    fn calls(&self, pick: impl Fn(&str, bool) -> bool) -> Vec<String> {
+        self.calls
             .iter()
-            .filter(|(a, m)| a.starts_with(&format!("{service}:")) && *m == mutating && filter(a))
+            .filter(|(a, m)| pick(a, *m))
             .map(|(a, _)| a.clone())
             .collect()
-    };
-    let reads: Vec<String> = ["ec2", "eks", "iam", "sts"]
+    }
+
+    fn add(&mut self, sid: &str, actions: Vec<String>, resources: Vec<String>, condition: Option<Value>) {
+        if actions.is_empty() {
+            return;
+        }
+        let mut statement = Map::new();
+        statement.insert("Sid".into(), sid.into());
+        statement.insert("Effect".into(), "Allow".into());
+        statement.insert("Action".into(), actions.into());
+        statement.insert(
+            "Resource".into(),
+            if resources == ["*"] {
+                "*".into()
+            } else {
+                resources.into()
+            },
+        );
+        if let Some(condition) = condition {
+            statement.insert("Condition".into(), condition);
+        }
+        self.statements.push(Value::Object(statement));
+    }
+}
+
+fn service_of(action: &str) -> &str {
+    action.split(':').next().unwrap_or_default()
+}
+
+/// The least-privilege policy document for a partition (`aws`, `aws-cn`, `aws-us-gov`, ...).
+pub fn policy_for(partition: &str) -> Value {
+    let p = partition;
+    let ec2 = |kind: &str| format!("arn:{p}:ec2:*:*:{kind}/*");
+    let roles: Vec<String> = ROLE_KINDS.iter().map(|k| role_pattern(p, *k)).collect();
+    let oidc = vec![format!("arn:{p}:iam::*:oidc-provider/oidc.eks.*")];
+    let eks_resources = vec![
+        format!("arn:{p}:eks:*:*:cluster/*"),
+        format!("arn:{p}:eks:*:*:nodegroup/*"),
+    ];
+    let creates: Vec<String> = EC2_CREATES
         .iter()
-        .flat_map(|s| pick(s, false, &|_| true))
+        .map(|(a, _, _, _)| format!("ec2:{a}"))
         .collect();
-    let ec2_creates = pick("ec2", true, &is_create);
-    let ec2_mutations = pick("ec2", true, &|a| !is_create(a));
-    let eks_creates = pick("eks", true, &is_create);
-    let eks_mutations = pick("eks", true, &|a| !is_create(a));
-    let iam_role_actions = pick("iam", true, &|a| !a.contains("OpenIDConnectProvider"));
-    let iam_oidc_actions = pick("iam", true, &|a| a.contains("OpenIDConnectProvider"));
-    let roles = json!([
-        "arn:aws:iam::*:role/eks-cluster-*",
-        "arn:aws:iam::*:role/eks-worker-*"
-    ]);
-    json!({
-        "Version": "2012-10-17",
-        "Statement": [
-            {"Sid": "Observe", "Effect": "Allow", "Action": reads, "Resource": "*"},
-            {"Sid": "CreateTaggedNetwork", "Effect": "Allow", "Action": ec2_creates, "Resource": "*",
-             "Condition": {"StringEquals": {format!("aws:RequestTag/{MANAGED_BY}"): "eks-operator"}}},
-            {"Sid": "TagOnCreate", "Effect": "Allow", "Action": ["ec2:CreateTags"], "Resource": "*",
-             "Condition": {"StringEquals": {"ec2:CreateAction": pick("ec2", true, &is_create).iter()
-                 .map(|a| a.trim_start_matches("ec2:").to_owned()).collect::<Vec<_>>()}}},
-            {"Sid": "ChangeOwnedNetwork", "Effect": "Allow", "Action": ec2_mutations, "Resource": "*",
-             "Condition": {"StringEquals": {format!("aws:ResourceTag/{MANAGED_BY}"): "eks-operator"}}},
-            {"Sid": "CreateTaggedClusters", "Effect": "Allow", "Action": eks_creates, "Resource": "*",
-             "Condition": {"StringEquals": {format!("aws:RequestTag/{MANAGED_BY}"): "eks-operator"}}},
-            {"Sid": "ChangeOwnedClusters", "Effect": "Allow", "Action": eks_mutations, "Resource": "*",
-             "Condition": {"StringEquals": {format!("aws:ResourceTag/{MANAGED_BY}"): "eks-operator"}}},
-            {"Sid": "OperatorRoles", "Effect": "Allow", "Action": iam_role_actions, "Resource": roles},
-            {"Sid": "ClusterOidcProviders", "Effect": "Allow", "Action": iam_oidc_actions,
-             "Resource": "arn:aws:iam::*:oidc-provider/oidc.eks.*.amazonaws.com/id/*"},
-            {"Sid": "PassOperatorRolesToEks", "Effect": "Allow", "Action": "iam:PassRole", "Resource": roles,
-             "Condition": {"StringEquals": {"iam:PassedToService": "eks.amazonaws.com"}}},
-            {"Sid": "AssumeClusterCredentials", "Effect": "Allow", "Action": "sts:AssumeRole", "Resource": "*"},
-        ]
+    let created: Vec<String> = EC2_CREATES.iter().map(|(_, kind, _, _)| ec2(kind)).collect();
+    let mut b = Builder {
+        calls: trait_actions(),
+        statements: Vec::new(),
+    };
+
+    // Reads: IAM reads of one role or provider on the operator's own; every other read has no resource-level
+    // permission (EC2 Describe*, STS) or names a cluster by the name the operator derives.
+    let scoped_reads = b.calls(|a, m| !m && SCOPED_IAM_READS.contains(&a));
+    let network_reads = b.calls(|a, m| !m && service_of(a) == "ec2");
+    let reads = b.calls(|a, m| !m && service_of(a) != "ec2" && !SCOPED_IAM_READS.contains(&a));
+    b.add("Ec2Observe", network_reads, vec!["*".into()], None);
+    b.add("Observe", reads, vec!["*".into()], None);
+    b.add(
+        "ObserveOperatorRolesAndProviders",
+        scoped_reads,
+        [roles.clone(), oidc.clone()].concat(),
+        None,
+    );
+
+    // EC2 creates: tagged at creation, on the types they create (see EC2_CREATES); the VPCs, subnets and
+    // elastic IPs they go into must be the operator's.
+    let mut groups: Vec<(&str, Vec<String>, Vec<String>)> = Vec::new();
+    for (action, kind, _, sid) in EC2_CREATES {
+        let action = format!("ec2:{action}");
+        if !b.has(&action) {
+            continue;
+        }
+        match groups.iter_mut().find(|(s, _, _)| *s == sid) {
+            Some((_, actions, resources)) => {
+                actions.push(action);
+                resources.push(ec2(kind));
+            }
+            None => groups.push((sid, vec![action], vec![ec2(kind)])),
+        }
+    }
+    for (sid, actions, resources) in groups {
+        b.add(sid, actions, resources, Some(request_tag()));
+    }
+    let with_parents: Vec<String> = EC2_CREATES
+        .iter()
+        .filter(|(_, _, parents, _)| !parents.is_empty())
+        .map(|(a, _, _, _)| format!("ec2:{a}"))
+        .filter(|a| b.has(a))
+        .collect();
+    let parents: BTreeSet<String> = EC2_CREATES
+        .iter()
+        .flat_map(|(_, _, parents, _)| parents.iter().map(|kind| ec2(kind)))
+        .collect();
+    b.add(
+        "Ec2CreateInOwnedNetwork",
+        with_parents,
+        parents.into_iter().collect(),
+        Some(resource_tag()),
+    );
+    let create_actions: Vec<String> = creates.iter().map(|a| a["ec2:".len()..].to_owned()).collect();
+    b.add(
+        "Ec2TagOnCreate",
+        vec!["ec2:CreateTags".into()],
+        created.clone(),
+        Some(json!({"StringEquals": {
+            "ec2:CreateAction": create_actions,
+            format!("aws:RequestTag/{MANAGED_BY}"): MANAGED_BY_VALUE,
+        }})),
+    );
+    let changes = b.calls(|a, m| {
+        m && service_of(a) == "ec2" && !creates.iter().any(|c| c == a) && !UNOWNED_ONLY.contains(&a)
+    });
+    b.add("Ec2ChangeOwnedNetwork", changes, created, Some(resource_tag()));
+    for (sid, actions, kind) in [
+        (
+            "Ec2UnownedInterfaces",
+            &["ec2:DeleteNetworkInterface", "ec2:DisassociateAddress"][..],
+            "network-interface",
+        ),
+        (
+            "Ec2DeleteLoadBalancerLeftoverGroups",
+            &[
+                "ec2:DeleteSecurityGroup",
+                "ec2:RevokeSecurityGroupEgress",
+                "ec2:RevokeSecurityGroupIngress",
+            ][..],
+            "security-group",
+        ),
+    ] {
+        let actions = actions
+            .iter()
+            .map(|a| (*a).to_owned())
+            .filter(|a| b.has(a))
+            .collect();
+        b.add(sid, actions, vec![ec2(kind)], None);
+    }
+
+    // EKS: CreateCluster has no resource-level permission; CreateNodegroup is authorized on its cluster, which
+    // must be the operator's. Tags given at creation need eks:TagResource with the same request tags.
+    let cluster_creates = b.calls(|a, _| a == "eks:CreateCluster");
+    b.add(
+        "EksCreateClusterTagged",
+        cluster_creates,
+        vec!["*".into()],
+        Some(request_tag()),
+    );
+    let nodegroup_creates = b.calls(|a, _| a == "eks:CreateNodegroup");
+    b.add(
+        "EksCreateNodegroupTaggedInOwnedCluster",
+        nodegroup_creates,
+        vec![eks_resources[0].clone()],
+        Some(json!({"StringEquals": {
+            format!("aws:RequestTag/{MANAGED_BY}"): MANAGED_BY_VALUE,
+            format!("aws:ResourceTag/{MANAGED_BY}"): MANAGED_BY_VALUE,
+        }})),
+    );
+    let eks_tagging = b.calls(|a, _| a == "eks:TagResource");
+    b.add(
+        "EksTagOnCreate",
+        eks_tagging,
+        eks_resources.clone(),
+        Some(request_tag()),
+    );
+    let eks_changes = b.calls(|a, m| m && service_of(a) == "eks" && !a.starts_with("eks:Create"));
+    b.add(
+        "EksChangeOwnedClusters",
+        eks_changes,
+        eks_resources,
+        Some(resource_tag()),
+    );
+    b.add(
+        "EksServiceLinkedRoles",
+        vec!["iam:CreateServiceLinkedRole".into()],
+        EKS_SERVICE_LINKED_ROLES
+            .iter()
+            .map(|(service, name)| format!("arn:{p}:iam::*:role/aws-service-role/{service}/{name}"))
+            .collect(),
+        Some(json!({"StringEquals": {
+            "iam:AWSServiceName": EKS_SERVICE_LINKED_ROLES.iter().map(|(s, _)| *s).collect::<Vec<_>>(),
+        }})),
+    );
+
+    // IAM roles and OIDC providers: created tagged, the roles under the plan's names (tags at creation need
+    // iam:TagRole and iam:TagOpenIDConnectProvider with the same request tags), changed only when tagged; the
+    // roles get exactly the managed policies the plan attaches to each kind, and are passed to EKS only.
+    let iam_resources = [roles.clone(), oidc].concat();
+    let tagged_creates = [
+        "iam:CreateRole",
+        "iam:TagRole",
+        "iam:CreateOpenIDConnectProvider",
+        "iam:TagOpenIDConnectProvider",
+    ];
+    let iam_creates = b.calls(|a, m| m && tagged_creates.contains(&a));
+    b.add(
+        "IamCreateTagged",
+        iam_creates,
+        iam_resources.clone(),
+        Some(request_tag()),
+    );
+    let iam_changes = b.calls(|a, m| {
+        m && service_of(a) == "iam"
+            && !matches!(
+                a,
+                "iam:CreateRole"
+                    | "iam:CreateOpenIDConnectProvider"
+                    | "iam:AttachRolePolicy"
+                    | "iam:DetachRolePolicy"
+            )
+    });
+    b.add("IamChangeOwned", iam_changes, iam_resources, Some(resource_tag()));
+    let attachments = b.calls(|a, m| m && matches!(a, "iam:AttachRolePolicy" | "iam:DetachRolePolicy"));
+    for kind in ROLE_KINDS {
+        let sid = match kind {
+            RoleKind::ControlPlane => "IamAttachControlPlanePolicies",
+            RoleKind::Worker => "IamAttachWorkerPolicies",
+        };
+        let policies: Vec<String> = managed_policies(kind)
+            .iter()
+            .map(|policy| managed_policy_arn(p, policy))
+            .collect();
+        b.add(
+            sid,
+            attachments.clone(),
+            vec![role_pattern(p, kind)],
+            Some(json!({
+                "ArnEquals": {"iam:PolicyARN": policies},
+                "StringEquals": {format!("aws:ResourceTag/{MANAGED_BY}"): MANAGED_BY_VALUE},
+            })),
+        );
+    }
+    b.add(
+        "PassOperatorRolesToEks",
+        vec!["iam:PassRole".into()],
+        roles,
+        Some(json!({"StringEquals": {
+            "iam:PassedToService": "eks.amazonaws.com",
+            format!("aws:ResourceTag/{MANAGED_BY}"): MANAGED_BY_VALUE,
+        }})),
+    );
+
+    b.add(
+        "AssumeSpecCredentialsRoles",
+        vec!["sts:AssumeRole".into()],
+        vec![format!("arn:{p}:iam::*:role{ASSUMABLE_ROLE_PATH}*")],
+        None,
+    );
+
+    json!({"Version": "2012-10-17", "Statement": b.statements})
+}
+
+/// The policy of the `aws` partition as one document (for an inline role policy, which may hold 10,240
+/// characters).
+pub fn policy() -> Value {
+    policy_for("aws")
+}
+
+/// Whether a statement belongs to the `network` document: all its actions are EC2's.
+fn is_network(statement: &Value) -> bool {
+    statement["Action"].as_array().is_some_and(|actions| {
+        actions
+            .iter()
+            .all(|a| a.as_str().is_some_and(|a| a.starts_with("ec2:")))
     })
 }
 
-/// The policy as committed: pretty JSON with a final newline.
-pub fn policy_json() -> String {
-    let mut text = serde_json::to_string_pretty(&policy()).unwrap_or_default();
+/// One of the [`DOCUMENTS`] of the policy of a partition, `None` for an unknown name.
+pub fn document_for(partition: &str, name: &str) -> Option<Value> {
+    let network = match name {
+        "network" => true,
+        "clusters" => false,
+        _ => return None,
+    };
+    let policy = policy_for(partition);
+    let statements: Vec<Value> = policy["Statement"]
+        .as_array()
+        .map(|all| all.iter().filter(|s| is_network(s) == network).cloned().collect())
+        .unwrap_or_default();
+    Some(json!({"Version": "2012-10-17", "Statement": statements}))
+}
+
+/// A document as committed: pretty JSON with a final newline (empty for an unknown name).
+pub fn document_json(partition: &str, name: &str) -> String {
+    let Some(document) = document_for(partition, name) else {
+        return String::new();
+    };
+    let mut text = serde_json::to_string_pretty(&document).unwrap_or_default();
     text.push('\n');
     text
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn granted(policy: &Value) -> BTreeSet<String> {
-        let mut all = BTreeSet::new();
-        for statement in policy["Statement"].as_array().unwrap() {
-            match &statement["Action"] {
-                Value::String(a) => {
-                    all.insert(a.clone());
-                }
-                Value::Array(list) => all.extend(list.iter().filter_map(|a| a.as_str().map(str::to_owned))),
-                _ => {}
-            }
-        }
-        all
-    }
-
-    #[test]
-    fn every_called_operation_and_nothing_else_is_granted() {
-        let calls: BTreeSet<String> = trait_actions().into_iter().map(|(a, _)| a).collect();
-        assert!(calls.len() > 60, "parsed only {} operations", calls.len());
-        for expected in [
-            "ec2:CreateVpc",
-            "ec2:DescribeNatGateways",
-            "eks:CreateCluster",
-            "iam:AttachRolePolicy",
-            "sts:GetCallerIdentity",
-        ] {
-            assert!(calls.contains(expected), "{expected}");
-        }
-        let granted = granted(&policy());
-        let extra: Vec<&String> = granted.difference(&calls).collect();
-        assert_eq!(extra, ["iam:PassRole", "sts:AssumeRole"]);
-        assert!(calls.is_subset(&granted));
-    }
-
-    #[test]
-    fn mutations_are_conditioned_on_the_ownership_tag_and_pass_role_is_narrow() {
-        let policy = policy();
-        for statement in policy["Statement"].as_array().unwrap() {
-            let sid = statement["Sid"].as_str().unwrap();
-            if sid.starts_with("Create") || sid.starts_with("Change") {
-                assert!(statement["Condition"].to_string().contains(MANAGED_BY), "{sid}");
-            }
-        }
-        let pass = policy["Statement"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|s| s["Action"] == "iam:PassRole")
-            .unwrap();
-        assert_eq!(
-            pass["Condition"]["StringEquals"]["iam:PassedToService"],
-            "eks.amazonaws.com"
-        );
-        assert!(pass["Resource"].to_string().contains("role/eks-worker-*"));
-    }
-
-    #[test]
-    fn committed_policy_is_current() {
-        let path = concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/../../deploy/iam/eks-operator-policy.json"
-        );
-        let committed = std::fs::read_to_string(path).unwrap_or_default();
-        assert!(
-            committed == policy_json(),
-            "{POLICY_PATH} is stale: run `cargo run -p eks-operator -- iam-policy > {POLICY_PATH}`"
-        );
-    }
-}
+mod tests;

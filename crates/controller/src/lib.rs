@@ -10,6 +10,7 @@ pub mod generated;
 pub mod http;
 pub mod infra;
 pub mod metrics;
+pub mod rbac;
 pub mod reconcile;
 pub mod runner;
 pub mod status;

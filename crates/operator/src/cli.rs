@@ -55,8 +55,16 @@ pub enum Command {
     Crd,
     /// Print the field reference of EksCluster (Markdown), generated from the CRD.
     Reference,
-    /// Print the operator's least-privilege IAM policy (JSON), derived from the AWS calls the code makes.
-    IamPolicy,
+    /// Print one of the two documents of the operator's least-privilege IAM policy (JSON), derived from the
+    /// AWS calls the code makes: `network` (EC2) or `clusters` (EKS, IAM, STS).
+    IamPolicy {
+        /// Which document.
+        #[arg(value_parser = ["network", "clusters"])]
+        document: String,
+        /// The AWS partition of the ARNs (`aws`, `aws-cn`, `aws-us-gov`, `aws-iso`, `aws-iso-b`).
+        #[arg(long, default_value = "aws", value_parser = eks_aws::iam_policy::PARTITIONS)]
+        partition: String,
+    },
     /// Validate EksCluster documents and print what the operator would build in every region, offline.
     Plan(PlanArgs),
     /// Run the controller against the management cluster (KUBECONFIG, ~/.kube/config or in-cluster) and AWS

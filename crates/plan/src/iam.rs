@@ -16,14 +16,34 @@ pub const WORKER_POLICIES: [&str; 3] = [
     "AmazonEC2ContainerRegistryReadOnly",
 ];
 
+/// Every kind of role the operator creates in a region.
+pub const ROLE_KINDS: [RoleKind; 2] = [RoleKind::ControlPlane, RoleKind::Worker];
+
+/// The start of every role name of a kind: names are `<prefix>-<cluster id>`, and shortening keeps the prefix.
+pub fn role_name_prefix(kind: RoleKind) -> &'static str {
+    match kind {
+        RoleKind::ControlPlane => "eks-cluster",
+        RoleKind::Worker => "eks-worker",
+    }
+}
+
+/// The AWS managed policies attached to a kind's role.
+pub fn managed_policies(kind: RoleKind) -> &'static [&'static str] {
+    match kind {
+        RoleKind::ControlPlane => &CONTROL_PLANE_POLICIES,
+        RoleKind::Worker => &WORKER_POLICIES,
+    }
+}
+
+/// The ARN of an AWS managed policy in a partition (`arn:aws:iam::aws:policy/AmazonEKSClusterPolicy`).
+pub fn managed_policy_arn(partition: &str, policy: &str) -> String {
+    format!("arn:{partition}:iam::aws:policy/{policy}")
+}
+
 /// The role name of a kind, shortened with a hash suffix when longer than IAM allows. IAM is global, so the
 /// region is part of the name (through the cluster id), as in the seed's `eks-worker-eu-west-1-test-cloudlad`.
 pub fn role_name(kind: RoleKind, id: &ClusterId) -> String {
-    let prefix = match kind {
-        RoleKind::ControlPlane => "eks-cluster",
-        RoleKind::Worker => "eks-worker",
-    };
-    shorten(&format!("{prefix}-{id}"), MAX_IAM_ROLE_NAME)
+    shorten(&format!("{}-{id}", role_name_prefix(kind)), MAX_IAM_ROLE_NAME)
 }
 
 fn trust_policy(service: &str) -> serde_json::Value {
@@ -49,26 +69,20 @@ pub(crate) fn plan_roles(
         (
             RoleKind::ControlPlane,
             "eks.amazonaws.com",
-            &CONTROL_PLANE_POLICIES[..],
             "iam-role/control-plane",
         ),
-        (
-            RoleKind::Worker,
-            "ec2.amazonaws.com",
-            &WORKER_POLICIES[..],
-            "iam-role/worker",
-        ),
+        (RoleKind::Worker, "ec2.amazonaws.com", "iam-role/worker"),
     ]
     .into_iter()
-    .map(|(kind, service, policies, component)| {
+    .map(|(kind, service, component)| {
         let name = role_name(kind, id);
         IamRolePlan {
             kind,
             arn: role_arn(partition, account, &name),
             trust_policy: trust_policy(service),
-            managed_policy_arns: policies
+            managed_policy_arns: managed_policies(kind)
                 .iter()
-                .map(|p| format!("arn:{partition}:iam::aws:policy/{p}"))
+                .map(|p| managed_policy_arn(partition, p))
                 .collect(),
             tags: resource_tags(user_tags, ownership, component, &name, []),
             name,

@@ -1,11 +1,20 @@
 -- Argo CD health of an EksCluster (resource.customizations.health.eksoperator.io_EksCluster in argocd-cm),
--- read from the status the operator writes: phase, observedGeneration and the Ready, Progressing and Degraded
--- conditions. Degraded wins over Ready so that a broken region is never shown as healthy.
+-- read from the status the operator writes: observedGeneration, phase and the Ready, Progressing and Degraded
+-- conditions. A status of an older generation means Progressing (as for Flux's health checks); then Degraded
+-- wins over Ready, so that a broken region is never shown as healthy.
 local hs = {}
 
 if obj.status == nil then
   hs.status = "Progressing"
   hs.message = "Waiting for the operator to report status"
+  return hs
+end
+
+-- A status written for an older generation says nothing about the latest spec yet.
+if obj.metadata.generation ~= nil and obj.status.observedGeneration ~= nil
+    and obj.status.observedGeneration < obj.metadata.generation then
+  hs.status = "Progressing"
+  hs.message = "The operator has not yet acted on the latest change"
   return hs
 end
 
@@ -38,14 +47,6 @@ end
 if is_true("Degraded") then
   hs.status = "Degraded"
   hs.message = message_of("Degraded", "Degraded")
-  return hs
-end
-
--- A status written for an older generation says nothing about the latest spec yet.
-if obj.metadata.generation ~= nil and obj.status.observedGeneration ~= nil
-    and obj.status.observedGeneration < obj.metadata.generation then
-  hs.status = "Progressing"
-  hs.message = "The operator has not yet acted on the latest change"
   return hs
 end
 

@@ -13,8 +13,8 @@ pub fn run(command: Command) -> anyhow::Result<ExitCode> {
     match command {
         Command::Crd => crd::run(),
         Command::Reference => crd::reference(),
-        Command::IamPolicy => {
-            print!("{}", eks_aws::iam_policy::policy_json());
+        Command::IamPolicy { document, partition } => {
+            print!("{}", eks_aws::iam_policy::document_json(&partition, &document));
             Ok(ExitCode::SUCCESS)
         }
         Command::Plan(args) => plan::run(&args),
