@@ -363,7 +363,8 @@ pub struct RegionOverride {
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct CredentialsSpec {
-    /// ARN of the role to assume.
+    /// ARN of the role to assume. The operator's published IAM policy (`deploy/iam/`) allows `sts:AssumeRole`
+    /// only on roles under the path `/eks-operator/` (`arn:aws:iam::<account>:role/eks-operator/<name>`).
     #[schemars(pattern(crate::patterns::ROLE_ARN))]
     pub role_arn: String,
     /// External id the role's trust policy requires, if any.
