@@ -215,7 +215,10 @@ mod tests {
             backoff.record_failure("uid-a", BASE, CAP);
         }
         let first_b = backoff.record_failure("uid-b", BASE, CAP);
-        assert!(first_b <= BASE, "another object's failures do not raise it: {first_b:?}");
+        assert!(
+            first_b <= BASE,
+            "another object's failures do not raise it: {first_b:?}"
+        );
         assert!(close(backoff.record_failure("uid-b", BASE, CAP), first_b * 2));
         assert_eq!(backoff.tracked(), 2);
         backoff.reset("uid-a");
@@ -243,7 +246,10 @@ mod tests {
         backoff.record_failure_at("failing", BASE, CAP, now + CAP + Duration::from_millis(1));
         assert_eq!(backoff.tracked(), 1);
         let delay = backoff.record_failure_at("failing", BASE, CAP, now + CAP * 2);
-        assert!(delay >= CAP.mul_f64(0.9), "the failing object keeps its count: {delay:?}");
+        assert!(
+            delay >= CAP.mul_f64(0.9),
+            "the failing object keeps its count: {delay:?}"
+        );
     }
 
     fn timing(progress_period: Duration) -> Timing {

@@ -99,8 +99,15 @@ pub(super) async fn apply(object: &DynamicObject, ctx: &Context) -> Result<Actio
     let mut aws_auth_failure = None;
     for outcome in &ensured {
         let mut region_status = outcome.status.clone();
-        let failure =
-            generated_objects::ensure(ctx, &typed_object, &cluster, &mut region_status, spec_changed).await?;
+        let failure = generated_objects::ensure(
+            ctx,
+            &typed_object,
+            &cluster,
+            &mut region_status,
+            recorded(&outcome.status.region),
+            spec_changed,
+        )
+        .await?;
         if aws_auth_failure.is_none() {
             aws_auth_failure = failure;
         }

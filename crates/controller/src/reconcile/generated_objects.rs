@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 
 use eks_api::{EksCluster, RegionStatus, ValidatedCluster};
 use eks_plan::AwsAuthPlan;
-use k8s_openapi::api::core::v1::{ConfigMap, Secret};
+use k8s_openapi::api::core::v1::{ConfigMap, ObjectReference, Secret};
 use kube::api::{Api, DeleteParams, Patch, PatchParams};
 use kube::{Resource, ResourceExt};
 use serde::Serialize;
@@ -108,6 +108,7 @@ pub(super) async fn ensure(
     owner: &EksCluster,
     cluster: &ValidatedCluster,
     region: &mut RegionStatus,
+    recorded: Option<&RegionStatus>,
     spec_changed: bool,
 ) -> Result<Option<Error>> {
     let namespace = cluster.namespace();
@@ -119,7 +120,8 @@ pub(super) async fn ensure(
             message: e.to_string(),
         })?;
         let config_map = generated::aws_auth_config_map(owner, &region.region, data);
-        let written = write_exact(ctx, namespace, &config_map, spec_changed).await?;
+        let was_written = recorded.is_some_and(|r| r.aws_auth_config_map.is_some());
+        let written = write_exact(ctx, namespace, &config_map, spec_changed, was_written).await?;
         announce(ctx, owner, namespace, &config_map, written, "aws-auth").await;
         region.aws_auth_config_map = Some(config_map.name_any());
 
@@ -173,7 +175,8 @@ pub(super) async fn ensure(
             what: "kubeconfig Secret",
             message: e.to_string(),
         })?;
-        let written = write_exact(ctx, namespace, &secret, spec_changed).await?;
+        let was_written = recorded.is_some_and(|r| r.kubeconfig_secret.is_some());
+        let written = write_exact(ctx, namespace, &secret, spec_changed, was_written).await?;
         announce(ctx, owner, namespace, &secret, written, "kubeconfig").await;
         region.kubeconfig_secret = Some(secret.name_any());
     }
@@ -194,10 +197,13 @@ async fn announce<K: Generated>(
         Written::Unchanged => return,
         Written::Created => ("Created", "created"),
         Written::Updated => ("Updated", "updated after the spec changed"),
-        Written::Repaired => ("Repaired", "put back as generated (it had been deleted or edited)"),
+        Written::Repaired => (
+            "Repaired",
+            "put back as generated (it had been deleted or edited)",
+        ),
     };
     let note = format!("{} {namespace}/{name} ({what}): {how}", K::KIND);
-    events::normal_for(ctx, owner, reason, &note).await;
+    events::normal_about(ctx, owner, reference::<K>(namespace, &name), reason, &note).await;
 }
 
 /// Deletes the generated objects of a region that is gone, with a `Deleted` event for each one that existed.
@@ -209,12 +215,14 @@ pub(super) async fn remove(ctx: &Context, owner: &EksCluster, region: &str) -> R
     let aws_auth = generated::aws_auth_name(&name, region);
     if deleted(config_maps.delete(&aws_auth, &DeleteParams::default()).await)? {
         let note = format!("ConfigMap {namespace}/{aws_auth} (aws-auth): deleted, region {region} is gone");
-        events::normal_for(ctx, owner, "Deleted", &note).await;
+        let related = reference::<ConfigMap>(&namespace, &aws_auth);
+        events::normal_about(ctx, owner, related, "Deleted", &note).await;
     }
     let kubeconfig = generated::kubeconfig_name(&name, region);
     if deleted(secrets.delete(&kubeconfig, &DeleteParams::default()).await)? {
         let note = format!("Secret {namespace}/{kubeconfig} (kubeconfig): deleted, region {region} is gone");
-        events::normal_for(ctx, owner, "Deleted", &note).await;
+        let related = reference::<Secret>(&namespace, &kubeconfig);
+        events::normal_about(ctx, owner, related, "Deleted", &note).await;
     }
     Ok(())
 }
@@ -228,6 +236,17 @@ fn deleted<T>(result: kube::Result<T>) -> Result<bool> {
     }
 }
 
+/// The reference of a generated object, as the related object of its events.
+fn reference<K: Resource<DynamicType = ()>>(namespace: &str, name: &str) -> ObjectReference {
+    ObjectReference {
+        api_version: Some(K::api_version(&()).into_owned()),
+        kind: Some(K::kind(&()).into_owned()),
+        namespace: Some(namespace.to_owned()),
+        name: Some(name.to_owned()),
+        ..ObjectReference::default()
+    }
+}
+
 fn same_meta<K: Resource>(live: &K, desired: &K) -> bool {
     let labels_match = desired
         .labels()
@@ -237,12 +256,14 @@ fn same_meta<K: Resource>(live: &K, desired: &K) -> bool {
 }
 
 /// Makes the live object's content exactly `desired`: server-side applies it (forced) unless the live object
-/// already matches, then removes content others added. Returns what it did.
+/// already matches, then removes content others added. Returns what it did: a missing object that the status
+/// says was written before, or one that differs while the spec did not change, was repaired.
 async fn write_exact<K: Generated>(
     ctx: &Context,
     namespace: &str,
     desired: &K,
     spec_changed: bool,
+    was_written: bool,
 ) -> Result<Written> {
     let api: Api<K> = Api::namespaced(ctx.client.clone(), namespace);
     let name = desired.name_any();
@@ -267,6 +288,7 @@ async fn write_exact<K: Generated>(
         api.patch(&name, &params, &Patch::Merge(&patch)).await?;
     }
     Ok(match (live, spec_changed) {
+        (None, _) if was_written => Written::Repaired,
         (None, _) => Written::Created,
         (Some(_), true) => Written::Updated,
         (Some(_), false) => Written::Repaired,

@@ -25,13 +25,17 @@ pub enum MergeError {
         message: String,
     },
     /// The worker role ARN is empty, a placeholder or not an IAM role ARN: the nodes could not join.
-    #[error("worker role ARN {arn:?} is not a resolved IAM role ARN: refusing to write a mapRoles without the worker role")]
+    #[error(
+        "worker role ARN {arn:?} is not a resolved IAM role ARN: refusing to write a mapRoles without the worker role"
+    )]
     WorkerRoleUnresolved {
         /// The ARN as given.
         arn: String,
     },
     /// The merged `mapRoles` does not list the worker role exactly once.
-    #[error("the merged mapRoles lists the worker role {arn} {count} times instead of once: refusing to write it")]
+    #[error(
+        "the merged mapRoles lists the worker role {arn} {count} times instead of once: refusing to write it"
+    )]
     WorkerRoleNotOnce {
         /// The worker role ARN.
         arn: String,

@@ -111,12 +111,14 @@ impl KubeWorkloadClusters {
             endpoint: url.clone(),
             message,
         };
-        let uri = url.parse().map_err(|e: http::uri::InvalidUri| failed(e.to_string()))?;
+        let uri = url
+            .parse()
+            .map_err(|e: http::uri::InvalidUri| failed(e.to_string()))?;
         let mut config = kube::Config::new(uri);
         config.auth_info.token = Some(token.into());
         if let Some(ca) = ca {
-            let pem =
-                base64_decode(&ca).ok_or_else(|| failed("certificate authority data is not base64".into()))?;
+            let pem = base64_decode(&ca)
+                .ok_or_else(|| failed("certificate authority data is not base64".into()))?;
             config.root_cert = Some(pem_to_der(&pem));
         }
         kube::Client::try_from(config).map_err(|e| failed(e.to_string()))
