@@ -2,7 +2,7 @@
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use kube::Client;
 use kube::core::ApiResource;
@@ -70,7 +70,7 @@ pub struct Context {
     /// Requeue and backoff periods.
     pub timing: Timing,
     /// Consecutive failures per object uid, for exponential backoff.
-    failures: Mutex<HashMap<String, u32>>,
+    backoff: Backoff,
 }
 
 impl Context {
@@ -91,43 +91,166 @@ impl Context {
             recorder,
             metrics,
             timing,
-            failures: Mutex::default(),
+            backoff: Backoff::default(),
         }
     }
 
-    /// Records a failure of the object and returns how long to wait: base × 2^(failures-1), capped, with up
-    /// to 10% jitter derived from the uid so that a fleet does not retry in lockstep.
+    /// Records a failure of the object and returns how long to wait (see [`Backoff::record_failure`]).
     pub fn next_backoff(&self, uid: &str) -> Duration {
-        let count = self.failures.lock().map_or(1, |mut map| {
-            let count = map.entry(uid.to_owned()).or_insert(0);
-            *count = count.saturating_add(1);
-            *count
+        self.backoff
+            .record_failure(uid, self.timing.backoff_base, self.timing.backoff_cap)
+    }
+
+    /// Forgets the failures of an object after a successful reconcile, or when it is released.
+    pub fn reset_backoff(&self, uid: &str) {
+        self.backoff.reset(uid);
+    }
+}
+
+/// An entry not touched for this many backoff caps belongs to an object that is no longer reconciled (deleted
+/// without passing through the release, or out of this shard): a failing object is retried at least once
+/// per cap, so its entry is refreshed well before.
+const STALE_AFTER_CAPS: u32 = 4;
+
+#[derive(Debug, Default)]
+struct Failures {
+    per_uid: HashMap<String, (u32, Instant)>,
+    last_sweep: Option<Instant>,
+}
+
+/// Consecutive failures per object uid, for exponential backoff.
+#[derive(Debug, Default)]
+pub struct Backoff {
+    failures: Mutex<Failures>,
+}
+
+impl Backoff {
+    /// Records a failure of the object and returns how long to wait: base × 2^(failures-1), capped, less up to
+    /// 10% of jitter derived from the uid so that a fleet does not retry in lockstep (and never above the cap).
+    pub fn record_failure(&self, uid: &str, base: Duration, cap: Duration) -> Duration {
+        self.record_failure_at(uid, base, cap, Instant::now())
+    }
+
+    fn record_failure_at(&self, uid: &str, base: Duration, cap: Duration, now: Instant) -> Duration {
+        let count = self.failures.lock().map_or(1, |mut failures| {
+            let stale = cap.saturating_mul(STALE_AFTER_CAPS);
+            if failures
+                .last_sweep
+                .is_none_or(|last| now.saturating_duration_since(last) > cap)
+            {
+                failures
+                    .per_uid
+                    .retain(|_, (_, last)| now.saturating_duration_since(*last) <= stale);
+                failures.last_sweep = Some(now);
+            }
+            let entry = failures.per_uid.entry(uid.to_owned()).or_insert((0, now));
+            entry.0 = entry.0.saturating_add(1);
+            entry.1 = now;
+            entry.0
         });
         let exponent = count.saturating_sub(1).min(16);
-        let delay = self
-            .timing
-            .backoff_base
-            .saturating_mul(1u32 << exponent)
-            .min(self.timing.backoff_cap);
+        let delay = base.saturating_mul(1u32 << exponent).min(cap);
         let jitter = uid
             .bytes()
             .fold(0u32, |acc, b| acc.wrapping_mul(31).wrapping_add(u32::from(b)))
             % 100;
-        delay + delay.mul_f64(f64::from(jitter) / 1000.0)
+        delay.saturating_sub(delay.mul_f64(f64::from(jitter) / 1000.0))
     }
 
-    /// Forgets the failures of an object after a successful reconcile.
-    pub fn reset_backoff(&self, uid: &str) {
-        if let Ok(mut map) = self.failures.lock() {
-            map.remove(uid);
+    /// Forgets the failures of an object.
+    pub fn reset(&self, uid: &str) {
+        if let Ok(mut failures) = self.failures.lock() {
+            failures.per_uid.remove(uid);
         }
+    }
+
+    /// How many objects have failures recorded.
+    pub fn tracked(&self) -> usize {
+        self.failures.lock().map_or(0, |f| f.per_uid.len())
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use super::Timing;
-    use std::time::Duration;
+    use super::{Backoff, STALE_AFTER_CAPS, Timing};
+    use std::time::{Duration, Instant};
+
+    const BASE: Duration = Duration::from_millis(200);
+    const CAP: Duration = Duration::from_secs(5);
+
+    fn close(a: Duration, b: Duration) -> bool {
+        a.abs_diff(b) <= Duration::from_micros(1)
+    }
+
+    #[test]
+    fn backoff_doubles_per_failure_up_to_the_cap() {
+        let backoff = Backoff::default();
+        let delays: Vec<Duration> = (0..10)
+            .map(|_| backoff.record_failure("uid-a", BASE, CAP))
+            .collect();
+        let first = delays[0];
+        assert!(first <= BASE && first >= BASE.mul_f64(0.9), "{first:?}");
+        for pair in delays.windows(2) {
+            let doubled = pair[0] * 2;
+            if doubled < CAP.mul_f64(0.9) {
+                assert!(close(pair[1], doubled), "{delays:?}");
+            } else {
+                assert!(pair[1] <= CAP && pair[1] >= CAP.mul_f64(0.9), "{delays:?}");
+            }
+        }
+        // 200 ms × 2^5 = 6.4 s: the cap from the sixth failure on, then constant.
+        assert!(delays[4] < CAP, "{delays:?}");
+        assert!(delays[5..].iter().all(|d| *d == delays[5]), "{delays:?}");
+        // A thousand failures neither overflow nor pass the cap.
+        for _ in 0..1000 {
+            assert!(backoff.record_failure("uid-a", BASE, CAP) <= CAP);
+        }
+    }
+
+    #[test]
+    fn backoff_is_per_object_and_reset_starts_again() {
+        let backoff = Backoff::default();
+        let first_a = backoff.record_failure("uid-a", BASE, CAP);
+        for _ in 0..4 {
+            backoff.record_failure("uid-a", BASE, CAP);
+        }
+        let first_b = backoff.record_failure("uid-b", BASE, CAP);
+        assert!(
+            first_b <= BASE,
+            "another object's failures do not raise it: {first_b:?}"
+        );
+        assert!(close(backoff.record_failure("uid-b", BASE, CAP), first_b * 2));
+        assert_eq!(backoff.tracked(), 2);
+        backoff.reset("uid-a");
+        assert_eq!(backoff.tracked(), 1);
+        assert_eq!(backoff.record_failure("uid-a", BASE, CAP), first_a);
+        // Jitter spreads objects that fail together.
+        let firsts: std::collections::BTreeSet<Duration> = (0..20)
+            .map(|i| backoff.record_failure(&format!("fleet-{i}"), BASE, CAP))
+            .collect();
+        assert!(firsts.len() > 10, "{firsts:?}");
+    }
+
+    #[test]
+    fn entries_of_objects_no_longer_reconciled_are_dropped() {
+        let backoff = Backoff::default();
+        let start = Instant::now();
+        backoff.record_failure_at("gone", BASE, CAP, start);
+        backoff.record_failure_at("failing", BASE, CAP, start);
+        // "failing" is retried every cap; "gone" never comes back.
+        let mut now = start;
+        for _ in 0..=STALE_AFTER_CAPS {
+            now += CAP;
+            backoff.record_failure_at("failing", BASE, CAP, now);
+        }
+        backoff.record_failure_at("failing", BASE, CAP, now + CAP + Duration::from_millis(1));
+        assert_eq!(backoff.tracked(), 1);
+        let delay = backoff.record_failure_at("failing", BASE, CAP, now + CAP * 2);
+        assert!(
+            delay >= CAP.mul_f64(0.9),
+            "the failing object keeps its count: {delay:?}"
+        );
+    }
 
     fn timing(progress_period: Duration) -> Timing {
         Timing {

@@ -19,6 +19,18 @@ pub enum Error {
         /// The message.
         message: String,
     },
+    /// Applying `kube-system/aws-auth` into a region's workload cluster failed (`spec.awsAuth.manage`). The
+    /// AWS side may be fine; the region's `lastError` and the `Degraded` condition say what went wrong.
+    #[error("region {region}: applying kube-system/aws-auth in {cluster}: {source}")]
+    AwsAuthApply {
+        /// The region.
+        region: String,
+        /// The EKS cluster.
+        cluster: String,
+        /// What failed.
+        #[source]
+        source: crate::workload::WorkloadError,
+    },
     /// Teardown is still under way. Not a failure: kube's finalizer helper removes the finalizer when cleanup
     /// returns `Ok`, so an unfinished cleanup reports this and is looked at again after `after`.
     #[error("teardown in progress: {remaining}")]
@@ -52,6 +64,7 @@ impl Error {
                 _ => "FinalizerError".to_owned(),
             },
             Self::Region { reason, .. } => reason.clone(),
+            Self::AwsAuthApply { .. } => "AwsAuthApplyFailed".to_owned(),
             Self::TeardownInProgress { .. } => "TeardownInProgress".to_owned(),
             Self::MissingField(_) => "MissingField".to_owned(),
             Self::Render { .. } => "RenderFailed".to_owned(),

@@ -62,15 +62,45 @@ async fn throttled_aws_backs_off_instead_of_looping_and_converges_once_it_stops(
         },
     )
     .await;
-    // Backoff from 200 ms doubling to a 2 s cap: about 8 reconciles in 8 s. A hot loop would run hundreds.
-    let before = controller.reconciles();
+    // Backoff from 200 ms doubling to a 2 s cap (less up to 10% jitter). The gaps between reconciles are
+    // watched for 8 s: they must grow to about the cap. A hot loop has gaps of milliseconds, a constant retry
+    // has no growth; both fail here. (Gaps can only come out longer than the backoff on a busy machine, never
+    // shorter, so the lower bounds do not flake.)
     let calls_before = fake.instrument().stats().total();
-    tokio::time::sleep(Duration::from_secs(8)).await;
-    let reconciles = controller.reconciles() - before;
+    let mut seen = controller.reconciles();
+    let mut at = vec![tokio::time::Instant::now()];
+    let watch_until = tokio::time::Instant::now() + Duration::from_secs(8);
+    while tokio::time::Instant::now() < watch_until {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+        let now = controller.reconciles();
+        for _ in 0..(now - seen) as usize {
+            at.push(tokio::time::Instant::now());
+        }
+        seen = now;
+    }
+    let gaps: Vec<f64> = at
+        .windows(2)
+        .skip(1)
+        .map(|w| (w[1] - w[0]).as_secs_f64())
+        .collect();
     let calls = fake.instrument().stats().total() - calls_before;
     assert!(
-        (2.0..=12.0).contains(&reconciles),
-        "{reconciles} reconciles in 8 s of throttling"
+        (3..=12).contains(&(at.len() - 1)),
+        "{} reconciles in 8 s of throttling, gaps {gaps:?}",
+        at.len() - 1
+    );
+    assert!(
+        gaps.iter().all(|g| *g >= 0.17),
+        "no retry sooner than the first backoff: {gaps:?}"
+    );
+    assert!(
+        gaps.first().is_some_and(|g| *g < 1.2),
+        "the first retries come quickly: {gaps:?}"
+    );
+    let last = gaps[gaps.len().saturating_sub(2)..].to_vec();
+    assert!(
+        last.iter().all(|g| *g >= 1.7),
+        "the gaps grew to the 2 s cap: {gaps:?}"
     );
     assert!(calls <= 12 * 2 * 2, "{calls} AWS calls in 8 s of throttling");
 

@@ -85,15 +85,32 @@ pub(super) async fn apply(object: &DynamicObject, ctx: &Context) -> Result<Actio
     let teardowns = dropped.iter().map(|request| ctx.infra.teardown_region(request));
     let (ensured, torn_down) = futures::join!(join_all(ensures), join_all(teardowns));
 
+    // What AWS did is published first, so that a failure writing the generated objects below cannot lose it.
+    for outcome in ensured.iter().chain(&torn_down) {
+        events::publish_outcome(ctx, object, outcome).await;
+    }
+
     let typed_object = typed(object).map_err(|e| Error::Render {
         what: "object",
         message: e.to_string(),
     })?;
     let mut regions = Vec::new();
     let mut outcomes: Vec<&RegionOutcome> = Vec::new();
+    let mut aws_auth_failure = None;
     for outcome in &ensured {
         let mut region_status = outcome.status.clone();
-        generated_objects::ensure(ctx, &typed_object, &cluster, &mut region_status).await?;
+        let failure = generated_objects::ensure(
+            ctx,
+            &typed_object,
+            &cluster,
+            &mut region_status,
+            recorded(&outcome.status.region),
+            spec_changed,
+        )
+        .await?;
+        if aws_auth_failure.is_none() {
+            aws_auth_failure = failure;
+        }
         regions.push(region_status);
         outcomes.push(outcome);
     }
@@ -108,9 +125,6 @@ pub(super) async fn apply(object: &DynamicObject, ctx: &Context) -> Result<Actio
         outcomes.push(outcome);
     }
 
-    for outcome in &outcomes {
-        events::publish_outcome(ctx, object, outcome).await;
-    }
     let status = status::from_regions(previous.as_ref(), generation, regions, Timestamp::now());
     let phase = status.phase.unwrap_or(Phase::Pending);
     let changed = status_writer::write(object, ctx, previous.as_ref(), &status).await?;
@@ -118,17 +132,18 @@ pub(super) async fn apply(object: &DynamicObject, ctx: &Context) -> Result<Actio
         events::phase_transition(ctx, object, previous.as_ref().and_then(|p| p.phase), phase).await;
     }
     ctx.metrics.set_phase(&uid, Some(phase.as_str()));
-    next_action(ctx, &uid, &cluster, &status.regions, &outcomes)
+    next_action(ctx, &uid, &cluster, &status.regions, &outcomes, aws_auth_failure)
 }
 
-/// Errors back off exponentially; work in progress is looked at again soon; a ready object waits for the
-/// drift period.
+/// Errors (of a region, or applying aws-auth into a workload cluster) back off exponentially; work in progress
+/// is looked at again soon; a ready object waits for the drift period.
 fn next_action(
     ctx: &Context,
     uid: &str,
     cluster: &ValidatedCluster,
     regions: &[RegionStatus],
     outcomes: &[&RegionOutcome],
+    aws_auth_failure: Option<Error>,
 ) -> Result<Action> {
     if let Some((outcome, error)) = outcomes.iter().find_map(|o| o.error.as_ref().map(|e| (o, e))) {
         return Err(Error::Region {
@@ -136,6 +151,9 @@ fn next_action(
             reason: error.reason.clone(),
             message: error.message.clone(),
         });
+    }
+    if let Some(error) = aws_auth_failure {
+        return Err(error);
     }
     ctx.reset_backoff(uid);
     let all_ready =

@@ -5,7 +5,7 @@
 
 use std::collections::BTreeSet;
 
-use eks_api::{DeletionPolicy, Phase, RegionName, RegionStatus};
+use eks_api::{CredentialsSpec, DeletionPolicy, Phase, RegionName, RegionStatus};
 use futures::future::join_all;
 use k8s_openapi::jiff::Timestamp;
 use kube::ResourceExt;
@@ -26,9 +26,8 @@ pub(super) async fn cleanup(object: &DynamicObject, ctx: &Context) -> Result<Act
     let previous = previous_status(object);
     let typed = typed(object).ok();
     let validated = typed.as_ref().and_then(|t| eks_api::validate(t).ok());
-    let policy = typed
-        .as_ref()
-        .map_or(DeletionPolicy::Delete, |t| t.spec.deletion_policy);
+    // Read from the raw object: a spec that no longer parses still says whether to keep AWS.
+    let (policy, unreadable_policy) = deletion_policy(object);
 
     let mut regions: BTreeSet<String> = previous
         .iter()
@@ -40,23 +39,31 @@ pub(super) async fn cleanup(object: &DynamicObject, ctx: &Context) -> Result<Act
     }
     if regions.is_empty() {
         tracing::info!("nothing was ever created; releasing");
-        ctx.metrics.set_phase(&uid, None);
+        release(ctx, &uid);
         return Ok(Action::await_change());
     }
     if policy == DeletionPolicy::Retain {
-        events::normal(
-            ctx,
-            object,
-            "Retained",
-            "deletionPolicy is Retain: AWS resources are left in place",
-        )
-        .await;
-        ctx.metrics.set_phase(&uid, None);
+        let note = match &unreadable_policy {
+            Some(value) => format!(
+                "spec.deletionPolicy {value} is neither Delete nor Retain: AWS resources are left in place"
+            ),
+            None => "deletionPolicy is Retain: AWS resources are left in place".to_owned(),
+        };
+        events::normal(ctx, object, "Retained", &note).await;
+        release(ctx, &uid);
         return Ok(Action::await_change());
     }
 
     let owner = format!("{}/{}", object.namespace().unwrap_or_default(), object.name_any());
-    let credentials = typed.as_ref().and_then(|t| t.spec.credentials.clone());
+    let credentials = typed.as_ref().map_or_else(
+        || {
+            object
+                .data
+                .pointer("/spec/credentials")
+                .and_then(|c| serde_json::from_value::<CredentialsSpec>(c.clone()).ok())
+        },
+        |t| t.spec.credentials.clone(),
+    );
     let requests: Vec<TeardownRequest> = regions
         .iter()
         .filter_map(|region| {
@@ -84,8 +91,7 @@ pub(super) async fn cleanup(object: &DynamicObject, ctx: &Context) -> Result<Act
             "every AWS resource of every region is gone",
         )
         .await;
-        ctx.metrics.set_phase(&uid, None);
-        ctx.reset_backoff(&uid);
+        release(ctx, &uid);
         return Ok(Action::await_change());
     }
 
@@ -124,4 +130,57 @@ pub(super) async fn cleanup(object: &DynamicObject, ctx: &Context) -> Result<Act
         remaining: left.join(", "),
         after: ctx.timing.progress_requeue(soonest),
     })
+}
+
+/// `spec.deletionPolicy` of the raw object, so that a spec which no longer parses keeps a `Retain`: absent
+/// means `Delete` (the schema's default); a value that is neither is kept as `Retain`, the choice that can be
+/// undone, and returned for the event.
+fn deletion_policy(object: &DynamicObject) -> (DeletionPolicy, Option<String>) {
+    match object.data.pointer("/spec/deletionPolicy") {
+        None | Some(serde_json::Value::Null) => (DeletionPolicy::Delete, None),
+        Some(value) => match value.as_str() {
+            Some("Delete") => (DeletionPolicy::Delete, None),
+            Some("Retain") => (DeletionPolicy::Retain, None),
+            _ => (DeletionPolicy::Retain, Some(value.to_string())),
+        },
+    }
+}
+
+/// The object is about to lose its finalizer: forget its phase and its failures.
+fn release(ctx: &Context, uid: &str) {
+    ctx.metrics.set_phase(uid, None);
+    ctx.reset_backoff(uid);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use kube::core::ApiResource;
+
+    fn object(spec: serde_json::Value) -> DynamicObject {
+        let mut object = DynamicObject::new("a", &ApiResource::erase::<eks_api::EksCluster>(&()));
+        object.data = serde_json::json!({ "spec": spec });
+        object
+    }
+
+    #[test]
+    fn the_deletion_policy_is_read_from_a_spec_that_does_not_parse() {
+        // kubernetesVersion as a number: the typed parse refuses the object.
+        let retain = object(serde_json::json!({"kubernetesVersion": 1.31, "deletionPolicy": "Retain"}));
+        assert!(typed(&retain).is_err());
+        assert_eq!(deletion_policy(&retain), (DeletionPolicy::Retain, None));
+        let delete = object(serde_json::json!({"kubernetesVersion": 1.31, "deletionPolicy": "Delete"}));
+        assert_eq!(deletion_policy(&delete), (DeletionPolicy::Delete, None));
+        let absent = object(serde_json::json!({"kubernetesVersion": 1.31}));
+        assert_eq!(deletion_policy(&absent), (DeletionPolicy::Delete, None));
+        let odd = object(serde_json::json!({"deletionPolicy": "Keep"}));
+        assert_eq!(
+            deletion_policy(&odd),
+            (DeletionPolicy::Retain, Some("\"Keep\"".to_owned()))
+        );
+        assert_eq!(
+            deletion_policy(&object(serde_json::json!({"deletionPolicy": 3}))).0,
+            DeletionPolicy::Retain
+        );
+    }
 }

@@ -11,12 +11,25 @@ use crate::context::Context;
 use crate::infra::{EventSeverity, RegionOutcome};
 
 async fn publish(ctx: &Context, reference: ObjectReference, type_: EventType, reason: &str, note: &str) {
+    publish_related(ctx, reference, None, type_, reason, note).await;
+}
+
+/// The recorder counts an event as a repeat of an earlier one (a `series`, keeping the first note) when type,
+/// reason, action and related object are equal; `related` keeps events about different objects apart.
+async fn publish_related(
+    ctx: &Context,
+    reference: ObjectReference,
+    related: Option<ObjectReference>,
+    type_: EventType,
+    reason: &str,
+    note: &str,
+) {
     let event = Event {
         type_,
         reason: reason.chars().take(128).collect(),
         note: Some(note.chars().take(1000).collect()),
         action: "Reconcile".to_owned(),
-        secondary: None,
+        secondary: related,
     };
     if let Err(err) = ctx.recorder.publish(&event, &reference).await {
         tracing::debug!("publishing event {reason} failed: {err}");
@@ -50,6 +63,25 @@ pub(super) async fn warning(ctx: &Context, object: &DynamicObject, reason: &str,
 /// A Normal event on the typed object.
 pub(super) async fn normal_for(ctx: &Context, object: &EksCluster, reason: &str, note: &str) {
     publish(ctx, object.object_ref(&()), EventType::Normal, reason, note).await;
+}
+
+/// A Normal event on the typed object about a related object (a generated ConfigMap or Secret).
+pub(super) async fn normal_about(
+    ctx: &Context,
+    object: &EksCluster,
+    related: ObjectReference,
+    reason: &str,
+    note: &str,
+) {
+    publish_related(
+        ctx,
+        object.object_ref(&()),
+        Some(related),
+        EventType::Normal,
+        reason,
+        note,
+    )
+    .await;
 }
 
 /// A Warning event on the typed object.

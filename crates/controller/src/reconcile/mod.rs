@@ -30,6 +30,7 @@ pub async fn reconcile(object: Arc<DynamicObject>, ctx: Arc<Context>) -> Result<
         .ok_or(Error::MissingField("metadata.namespace"))?;
     let api: Api<DynamicObject> = Api::namespaced_with(ctx.client.clone(), &namespace, &ctx.resource);
     let span = tracing::info_span!("reconcile", object = %format!("{namespace}/{}", object.name_any()));
+    let reported = object.clone();
     let result = finalizer(&api, FINALIZER, object, |event| async {
         match event {
             Event::Apply(object) => apply::apply(&object, &ctx).await,
@@ -39,8 +40,32 @@ pub async fn reconcile(object: Arc<DynamicObject>, ctx: Arc<Context>) -> Result<
     .instrument(span)
     .await
     .map_err(|e| Error::Finalizer(Box::new(e)));
+    if let Err(error) = &result
+        && !already_published(error)
+    {
+        events::warning(&ctx, &reported, &error.reason(), &error.to_string()).await;
+    }
     ctx.metrics.reconciled(started.elapsed());
     result
+}
+
+/// Whether the reconcile has published the error's Warning event already (a region's failure with the AWS
+/// layer's events, an aws-auth failure where it happened) or it is no failure at all (teardown in progress).
+/// Every other failure (Kubernetes API, rendering, the finalizer itself) gets its Warning event in
+/// [`reconcile`].
+fn already_published(error: &Error) -> bool {
+    use kube::runtime::finalizer::Error as FinalizerError;
+    let inner = match error {
+        Error::Finalizer(inner) => match inner.as_ref() {
+            FinalizerError::ApplyFailed(e) | FinalizerError::CleanupFailed(e) => e,
+            _ => return false,
+        },
+        other => other,
+    };
+    matches!(
+        inner,
+        Error::Region { .. } | Error::AwsAuthApply { .. } | Error::TeardownInProgress { .. }
+    )
 }
 
 /// Decides when to retry after a failed reconcile: exponential backoff per object, capped, never a hot loop.

@@ -15,7 +15,41 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use kube::api::{Api, Patch, PatchParams};
 
 use crate::context::FIELD_MANAGER;
-use merge::{MANAGED_ENTRIES_ANNOTATION, ManagedEntries};
+use merge::{MANAGED_ENTRIES_ANNOTATION, ManagedEntries, MergeError};
+
+/// Why aws-auth could not be applied into a workload cluster.
+#[derive(Debug, thiserror::Error)]
+pub enum WorkloadError {
+    /// No token could be made for the cluster.
+    #[error("no token for the cluster: {0}")]
+    Token(String),
+    /// No client could be built for the endpoint (bad URL or CA data).
+    #[error("no client for endpoint {endpoint}: {message}")]
+    Client {
+        /// The endpoint.
+        endpoint: String,
+        /// Why.
+        message: String,
+    },
+    /// The workload cluster's API server could not be reached or refused the call.
+    #[error("workload API server: {0}")]
+    Api(#[source] kube::Error),
+    /// The merged ConfigMap would be wrong, so nothing was written.
+    #[error(transparent)]
+    Merge(#[from] MergeError),
+}
+
+impl WorkloadError {
+    /// Stable short name.
+    pub fn reason(&self) -> &'static str {
+        match self {
+            Self::Token(_) => "WorkloadTokenFailed",
+            Self::Client { .. } => "WorkloadClientFailed",
+            Self::Api(_) => "WorkloadApiError",
+            Self::Merge(e) => e.reason(),
+        }
+    }
+}
 
 /// Where and as whom to reach one workload cluster.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -35,12 +69,12 @@ pub struct WorkloadTarget {
 /// Applies aws-auth into workload clusters.
 pub trait WorkloadClusters: Send + Sync + 'static {
     /// Merges and applies the plan's entries. `Ok(true)` when it wrote, `Ok(false)` when the live ConfigMap
-    /// already held them; errors are messages for status and events.
+    /// already held them.
     fn apply_aws_auth<'a>(
         &'a self,
         target: &'a WorkloadTarget,
         plan: &'a AwsAuthPlan,
-    ) -> BoxFuture<'a, Result<bool, String>>;
+    ) -> BoxFuture<'a, Result<bool, WorkloadError>>;
 }
 
 /// Makes bearer tokens for a workload cluster.
@@ -63,29 +97,40 @@ impl KubeWorkloadClusters {
         Self { tokens, overrides }
     }
 
-    async fn client(&self, target: &WorkloadTarget) -> Result<kube::Client, String> {
-        let token = self.tokens.token(&target.cluster_name, &target.region).await?;
+    async fn client(&self, target: &WorkloadTarget) -> Result<kube::Client, WorkloadError> {
+        let token = self
+            .tokens
+            .token(&target.cluster_name, &target.region)
+            .await
+            .map_err(WorkloadError::Token)?;
         let (url, ca) = match self.overrides.get(&target.cluster_name) {
             Some(url) => (url.clone(), None),
             None => (target.endpoint.clone(), target.certificate_authority_data.clone()),
         };
-        let uri = url.parse().map_err(|e| format!("endpoint {url:?}: {e}"))?;
+        let failed = |message: String| WorkloadError::Client {
+            endpoint: url.clone(),
+            message,
+        };
+        let uri = url
+            .parse()
+            .map_err(|e: http::uri::InvalidUri| failed(e.to_string()))?;
         let mut config = kube::Config::new(uri);
         config.auth_info.token = Some(token.into());
         if let Some(ca) = ca {
-            let pem = base64_decode(&ca).ok_or("certificate authority data is not base64")?;
+            let pem = base64_decode(&ca)
+                .ok_or_else(|| failed("certificate authority data is not base64".into()))?;
             config.root_cert = Some(pem_to_der(&pem));
         }
-        kube::Client::try_from(config).map_err(|e| e.to_string())
+        kube::Client::try_from(config).map_err(|e| failed(e.to_string()))
     }
 
-    async fn apply(&self, target: &WorkloadTarget, plan: &AwsAuthPlan) -> Result<bool, String> {
+    async fn apply(&self, target: &WorkloadTarget, plan: &AwsAuthPlan) -> Result<bool, WorkloadError> {
         let client = self.client(target).await?;
         let api: Api<ConfigMap> = Api::namespaced(client, eks_plan::aws_auth::NAMESPACE);
         let live = api
             .get_opt(eks_plan::aws_auth::NAME)
             .await
-            .map_err(|e| e.to_string())?;
+            .map_err(WorkloadError::Api)?;
         let live_data = live.as_ref().and_then(|cm| cm.data.clone()).unwrap_or_default();
         let previously: ManagedEntries = live
             .as_ref()
@@ -97,7 +142,10 @@ impl KubeWorkloadClusters {
         if live.is_some() && merged.data == live_data && merged.managed == previously {
             return Ok(false);
         }
-        let annotation = serde_json::to_string(&merged.managed).map_err(|e| e.to_string())?;
+        let annotation = serde_json::to_string(&merged.managed).map_err(|e| MergeError::Render {
+            key: MANAGED_ENTRIES_ANNOTATION,
+            message: e.to_string(),
+        })?;
         let desired = ConfigMap {
             metadata: ObjectMeta {
                 name: Some(eks_plan::aws_auth::NAME.to_owned()),
@@ -119,7 +167,7 @@ impl KubeWorkloadClusters {
             &Patch::Apply(&desired),
         )
         .await
-        .map_err(|e| e.to_string())?;
+        .map_err(WorkloadError::Api)?;
         Ok(true)
     }
 }
@@ -129,7 +177,7 @@ impl WorkloadClusters for KubeWorkloadClusters {
         &'a self,
         target: &'a WorkloadTarget,
         plan: &'a AwsAuthPlan,
-    ) -> BoxFuture<'a, Result<bool, String>> {
+    ) -> BoxFuture<'a, Result<bool, WorkloadError>> {
         Box::pin(self.apply(target, plan))
     }
 }
