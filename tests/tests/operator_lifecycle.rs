@@ -60,17 +60,6 @@ async fn seed_two_regions_full_lifecycle() {
         );
         assert!(cm.contains(&format!("rolearn: {}", role.arn)), "{cm}");
         assert!(cm.contains("system:node:{{EC2PrivateDNSName}}"));
-        let kubeconfig = kubectl_ok(
-            config,
-            &[
-                "get",
-                "secret",
-                &format!("cloudlad-{region}-kubeconfig"),
-                "-o",
-                "jsonpath={.data.kubeconfig}",
-            ],
-        );
-        assert!(!kubeconfig.is_empty());
         let cluster = c
             .eks
             .describe_cluster(&format!("{region}-test-cloudlad"))
@@ -81,9 +70,72 @@ async fn seed_two_regions_full_lifecycle() {
             jsonpath(config, &format!("{{.status.regions[{i}].clusterArn}}")),
             cluster.arn
         );
+        // The kubeconfig Secret, decoded and read back by kubectl itself: the cluster's endpoint and the
+        // `aws eks get-token` exec plugin for this cluster and region.
+        let kubeconfig = kubectl_ok(
+            config,
+            &[
+                "get",
+                "secret",
+                &format!("cloudlad-{region}-kubeconfig"),
+                "-o",
+                "go-template={{.data.kubeconfig | base64decode}}",
+            ],
+        );
+        let regional = w.log.parent().unwrap().join(format!("{region}.kubeconfig"));
+        std::fs::write(&regional, &kubeconfig).unwrap();
+        let view = |path: &str| kubectl_ok(&regional, &["config", "view", "-o", &format!("jsonpath={path}")]);
+        assert_eq!(
+            view("{.clusters[0].cluster.server}").trim_end_matches('/'),
+            cluster
+                .endpoint
+                .as_deref()
+                .unwrap_or_default()
+                .trim_end_matches('/'),
+            "{kubeconfig}"
+        );
+        assert_eq!(view("{.users[0].user.exec.command}"), "aws", "{kubeconfig}");
+        assert_eq!(
+            view("{.users[0].user.exec.args}"),
+            format!(
+                r#"["--region","{region}","eks","get-token","--cluster-name","{region}-test-cloudlad","--output","json"]"#
+            ),
+            "{kubeconfig}"
+        );
+        assert_eq!(view("{.current-context}"), cluster.arn, "{kubeconfig}");
     }
-    let events = kubectl_ok(config, &["get", "events", "-o", "jsonpath={.items[*].reason}"]);
-    assert!(events.contains("Created") && events.contains("Ready"), "{events}");
+    let events: serde_json::Value = serde_json::from_str(&kubectl_ok(
+        config,
+        &["get", "events.events.k8s.io", "-o", "json"],
+    ))
+    .unwrap();
+    let notes: Vec<(String, String)> = events["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            let text = |k: &str| e[k].as_str().unwrap_or_default().to_owned();
+            (text("reason"), text("note"))
+        })
+        .collect();
+    // One Created event per AWS resource: each region's VPC and both IAM roles are named in events of their
+    // own (the recorder would fold events with equal reason and action into one series naming only the first).
+    for region in ["eu-west-1", "eu-west-2"] {
+        for resource in [
+            "VPC vpc-".to_owned(),
+            format!("IAM role eks-cluster-{region}-test-cloudlad"),
+            format!("IAM role eks-worker-{region}-test-cloudlad"),
+        ] {
+            let prefix = format!("{region}: {resource}");
+            assert!(
+                notes
+                    .iter()
+                    .any(|(r, n)| r == "Created" && n.starts_with(&prefix)),
+                "no Created event for {prefix}: {notes:?}"
+            );
+        }
+    }
+    assert!(notes.iter().any(|(r, _)| r == "Ready"), "{notes:?}");
 
     // Spec changes: scale the node group, add an allowed CIDR and an aws-auth role.
     let changed = std::fs::read_to_string(&seed)

@@ -10,16 +10,21 @@ use kube::runtime::events::{Event, EventType};
 use crate::context::Context;
 use crate::infra::{EventSeverity, RegionOutcome};
 
+/// The action of events that are about the object as a whole.
+const RECONCILE_ACTION: &str = "Reconcile";
+
 async fn publish(ctx: &Context, reference: ObjectReference, type_: EventType, reason: &str, note: &str) {
-    publish_related(ctx, reference, None, type_, reason, note).await;
+    publish_related(ctx, reference, None, RECONCILE_ACTION, type_, reason, note).await;
 }
 
 /// The recorder counts an event as a repeat of an earlier one (a `series`, keeping the first note) when type,
-/// reason, action and related object are equal; `related` keeps events about different objects apart.
+/// reason, action and related object are equal; `related` and `action` keep events about different objects
+/// apart (AWS resources have no object reference, so their events carry the resource as the action).
 async fn publish_related(
     ctx: &Context,
     reference: ObjectReference,
     related: Option<ObjectReference>,
+    action: &str,
     type_: EventType,
     reason: &str,
     note: &str,
@@ -28,7 +33,7 @@ async fn publish_related(
         type_,
         reason: reason.chars().take(128).collect(),
         note: Some(note.chars().take(1000).collect()),
-        action: "Reconcile".to_owned(),
+        action: action.chars().take(128).collect(),
         secondary: related,
     };
     if let Err(err) = ctx.recorder.publish(&event, &reference).await {
@@ -77,6 +82,7 @@ pub(super) async fn normal_about(
         ctx,
         object.object_ref(&()),
         Some(related),
+        RECONCILE_ACTION,
         EventType::Normal,
         reason,
         note,
@@ -89,19 +95,34 @@ pub(super) async fn warning_for(ctx: &Context, object: &EksCluster, reason: &str
     publish(ctx, object.object_ref(&()), EventType::Warning, reason, note).await;
 }
 
-/// One event per thing the AWS layer did or met in a region, plus its error.
+/// One event per thing the AWS layer did or met in a region, plus its error. Each carries the region and the
+/// AWS resource as its action, so that the twenty `Created` events of a first build stay twenty events instead
+/// of one series that names only the first resource.
 pub(super) async fn publish_outcome(ctx: &Context, object: &DynamicObject, outcome: &RegionOutcome) {
+    let region = &outcome.status.region;
     for event in &outcome.events {
         let type_ = match event.severity {
             EventSeverity::Normal => EventType::Normal,
             EventSeverity::Warning => EventType::Warning,
         };
-        let note = format!("{}: {}", outcome.status.region, event.message);
-        publish(ctx, object.object_ref(&ctx.resource), type_, &event.reason, &note).await;
+        let note = format!("{region}: {}", event.message);
+        let action = format!("{region}/{}", event.message);
+        let reference = object.object_ref(&ctx.resource);
+        publish_related(ctx, reference, None, &action, type_, &event.reason, &note).await;
     }
     if let Some(error) = &outcome.error {
-        let note = format!("{}: {}", outcome.status.region, error.message);
-        warning(ctx, object, &error.reason, &note).await;
+        let note = format!("{region}: {}", error.message);
+        let reference = object.object_ref(&ctx.resource);
+        publish_related(
+            ctx,
+            reference,
+            None,
+            region,
+            EventType::Warning,
+            &error.reason,
+            &note,
+        )
+        .await;
     }
 }
 
