@@ -1,57 +1,27 @@
-//! The apply path: read → validate → ensure every region concurrently → generated objects → status.
+//! The apply path: [`read`](super::read) → [`validate`](super::validate) → ensure every region concurrently
+//! through the AWS layer (which plans each region from the validated spec) → generated objects → status.
 
-use eks_api::{EksCluster, EksClusterStatus, Phase, RegionStatus, ValidatedCluster};
+use eks_api::{Phase, RegionStatus, ValidatedCluster};
 use futures::future::join_all;
 use k8s_openapi::jiff::Timestamp;
 use kube::ResourceExt;
 use kube::api::DynamicObject;
 use kube::runtime::controller::Action;
 
-use super::{events, generated_objects, status_writer};
+use super::read::{previous_status, typed};
+use super::{events, generated_objects, status_writer, validate};
 use crate::context::Context;
 use crate::error::{Error, Result};
 use crate::infra::{RegionOutcome, TeardownRequest};
 use crate::status;
-
-/// The previous status of the object, if it has a readable one.
-pub(super) fn previous_status(object: &DynamicObject) -> Option<EksClusterStatus> {
-    object
-        .data
-        .get("status")
-        .and_then(|s| serde_json::from_value(s.clone()).ok())
-}
-
-/// Reads the typed object; a malformed one is an invalid spec, reported with the field path.
-pub(super) fn typed(object: &DynamicObject) -> std::result::Result<EksCluster, eks_api::ValidationError> {
-    let mut value = serde_json::to_value(object).map_err(|e| eks_api::ValidationError {
-        errors: vec![eks_api::FieldError {
-            field: "spec".into(),
-            message: e.to_string(),
-        }],
-    })?;
-    if let Some(map) = value.as_object_mut() {
-        map.remove("status");
-    }
-    eks_api::parse::from_value(value)
-}
 
 /// Applies the object: the only path that creates or changes AWS resources.
 pub(super) async fn apply(object: &DynamicObject, ctx: &Context) -> Result<Action> {
     let uid = object.uid().ok_or(Error::MissingField("metadata.uid"))?;
     let previous = previous_status(object);
     let generation = object.metadata.generation;
-    let cluster = match typed(object).and_then(|typed| eks_api::validate(&typed)) {
-        Ok(cluster) => cluster,
-        Err(error) => {
-            tracing::warn!(field = error.first_field(), "invalid spec: {error}");
-            let status = status::invalid(previous.as_ref(), generation, &error, Timestamp::now());
-            if status_writer::write(object, ctx, previous.as_ref(), &status).await? {
-                events::warning(ctx, object, error.reason(), &error.to_string()).await;
-            }
-            ctx.metrics.set_phase(&uid, Some(Phase::Invalid.as_str()));
-            ctx.reset_backoff(&uid);
-            return Ok(Action::await_change());
-        }
+    let Some(cluster) = validate::validate_or_report(object, ctx, &uid, previous.as_ref()).await? else {
+        return Ok(Action::await_change());
     };
     let spec_changed = previous.as_ref().and_then(|p| p.observed_generation) != generation;
     let recorded = |region: &str| {

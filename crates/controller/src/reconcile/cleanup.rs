@@ -12,7 +12,7 @@ use kube::ResourceExt;
 use kube::api::DynamicObject;
 use kube::runtime::controller::Action;
 
-use super::apply::{previous_status, typed};
+use super::read::{previous_status, typed};
 use super::{events, status_writer};
 use crate::context::Context;
 use crate::error::{Error, Result};

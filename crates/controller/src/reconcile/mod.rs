@@ -8,7 +8,9 @@ mod apply;
 mod cleanup;
 mod events;
 mod generated_objects;
+mod read;
 mod status_writer;
+mod validate;
 
 use std::sync::Arc;
 use std::time::Instant;
