@@ -307,6 +307,7 @@ async fn run_controller(
     let owned = watcher::Config::default().labels(&format!("{MANAGED_BY_LABEL}=eks-operator"));
     let writer = Writer::new(resource.clone());
     let reader = writer.as_reader();
+    let first_list = reader.clone();
     let stream = watcher(api, watch_config)
         .default_backoff()
         .modify(slim_for_cache)
@@ -320,6 +321,10 @@ async fn run_controller(
         .with_config(ControllerConfig::default().concurrency(config.max_concurrent_reconciles))
         .graceful_shutdown_on(async move {
             let _ = stop.wait_for(|stop| *stop).await;
+            // kube-runtime holds its runner until the cache has the first list, and a shutdown that comes
+            // before never ends (the list is no longer polled): let the list finish first (bounded).
+            let _ =
+                tokio::time::timeout(std::time::Duration::from_secs(10), first_list.wait_until_ready()).await;
         })
         .run(reconcile, error_policy, ctx)
         .for_each(|result| async move {

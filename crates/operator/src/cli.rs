@@ -84,7 +84,8 @@ pub struct DevArgs {
     /// Port of moto on 127.0.0.1 (0: a free port).
     #[arg(long, default_value_t = 0)]
     pub aws_port: u16,
-    /// Where to write the kubeconfig (default: a file in the temporary directory).
+    /// Where to write the kubeconfig; the file must not exist yet (default: a new file in the temporary
+    /// directory). It is removed on exit.
     #[arg(long)]
     pub kubeconfig: Option<std::path::PathBuf>,
     /// Do not apply the seed's two-region example.
@@ -93,12 +94,18 @@ pub struct DevArgs {
     /// Exit right after the summary instead of serving until Ctrl-C (for scripts).
     #[arg(long)]
     pub exit_after_summary: bool,
-    /// Use the real AWS account of the standard AWS environment instead of moto. Creates real, billed resources.
+    /// Use the real AWS account of the standard AWS environment instead of moto. Creates real, billed
+    /// resources; on exit every EksCluster is deleted and dev waits for its AWS resources to go.
     #[arg(long)]
     pub real_aws: bool,
-    /// How long to wait for the example to become Ready.
-    #[arg(long, default_value = "5m", value_parser = parse_duration)]
-    pub timeout: std::time::Duration,
+    /// How long to wait for the example to become Ready, and with --real-aws how long to wait on exit for the
+    /// AWS resources to be deleted (default: 5m with moto, 40m with --real-aws).
+    #[arg(long, value_parser = parse_duration)]
+    pub timeout: Option<std::time::Duration>,
+    /// Delete every EksCluster on exit and wait for the controller to tear its AWS resources down, as
+    /// --real-aws does. For tests of that path against moto.
+    #[arg(long, hide = true)]
+    pub tear_down_on_exit: bool,
 }
 
 /// Arguments of `run`.

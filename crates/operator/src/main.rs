@@ -2,6 +2,7 @@
 //!
 //! This file only parses arguments, sets up logging and hands over to a subcommand.
 #![forbid(unsafe_code)]
+#![cfg_attr(test, allow(clippy::unwrap_used))]
 
 mod cli;
 mod commands;

@@ -1,8 +1,18 @@
 //! `eks-operator dev`: the whole operator on one machine. The emulator from `kube-emulator` is the management
 //! cluster (in memory, with the CRD installed), `moto_server` is AWS, and the controller runs against both.
+//!
+//! Every way out goes through the same shutdown: the signal handlers are installed before anything starts,
+//! and what the local mode created (the kubeconfig file, moto, the emulator) is given back on errors,
+//! timeouts and signals alike. With real AWS, leaving first deletes every EksCluster and waits for the
+//! teardown (see [`teardown`]).
 
+mod local;
 mod progress;
+mod settings;
+mod teardown;
 
+use std::collections::BTreeMap;
+use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, bail};
@@ -14,45 +24,41 @@ use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomRe
 use kube::api::{Api, DynamicObject, Patch, PatchParams, PostParams};
 use kube_emulator::{Emulator, Options};
 use tokio::sync::watch;
+use tokio::task::JoinHandle;
 
 use crate::cli::{DevArgs, RunArgs};
-use crate::commands::run::{self, shutdown_on_signals};
+use crate::commands::run as run_command;
+use local::{KubeconfigFile, Signals};
+use settings::Settings;
 
 const EXAMPLE: &str = include_str!("../../../../deploy/examples/cloudlad-two-regions.yaml");
+const EXAMPLE_PATH: &str = "deploy/examples/cloudlad-two-regions.yaml";
 
 /// Runs the local mode until Ctrl-C (or right after the summary with `--exit-after-summary`).
-pub fn run(args: &DevArgs) -> anyhow::Result<std::process::ExitCode> {
+pub fn run(args: &DevArgs) -> anyhow::Result<ExitCode> {
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
-    runtime.block_on(dev(args))?;
-    Ok(std::process::ExitCode::SUCCESS)
+    runtime.block_on(dev(args))
 }
 
-async fn dev(args: &DevArgs) -> anyhow::Result<()> {
-    println!(
-        "eks-operator local mode: an in-memory Kubernetes API server, {} and the controller.",
-        if args.real_aws {
-            "REAL AWS (as you asked)"
-        } else {
-            "moto as AWS"
-        }
-    );
-    println!("State is in memory and is gone when this process ends.\n");
+async fn dev(args: &DevArgs) -> anyhow::Result<ExitCode> {
+    let settings = Settings::from_args(args);
+    // First of all: from here on a Ctrl-C is handled (no child can be left behind by the default action).
+    let signals = Signals::install().context("installing the SIGINT and SIGTERM handlers")?;
+    // Before anything starts: refuses an existing file. Dropped (so removed) on every way out.
+    let mut kubeconfig = KubeconfigFile::reserve(args.kubeconfig.as_deref())?;
+    print!("{}", settings::banner(args, &settings, EXAMPLE));
 
-    let emulator = Emulator::start_with(Options { port: args.kube_port }).await?;
-    let kubeconfig = match &args.kubeconfig {
-        Some(path) => path.clone(),
-        None => std::env::temp_dir().join(format!("eks-operator-dev-{}.kubeconfig", std::process::id())),
-    };
-    emulator
-        .write_kubeconfig(&kubeconfig)
-        .with_context(|| format!("writing {}", kubeconfig.display()))?;
-    let kubeconfig = std::fs::canonicalize(&kubeconfig).unwrap_or(kubeconfig);
+    let emulator = Emulator::start_with(Options { port: args.kube_port })
+        .await
+        .context("starting the Kubernetes API server")?;
+    kubeconfig.write(&emulator.kubeconfig())?;
     let client = emulator.client();
     install_crd(&client).await?;
 
     let (moto, sdk): (Option<MotoServer>, SdkConfig) = if args.real_aws {
         (None, eks_aws::context::load_sdk_config().await)
     } else {
+        // A child process, killed when `moto` is dropped (on every way out below).
         let moto = tokio::task::spawn_blocking({
             let port = args.aws_port;
             move || MotoServer::start_on(port)
@@ -62,78 +68,161 @@ async fn dev(args: &DevArgs) -> anyhow::Result<()> {
         let sdk = moto.sdk_config().await;
         (Some(moto), sdk)
     };
+    if signals.stop_requested() {
+        println!("Interrupted while starting; stopped.");
+        emulator.shutdown().await;
+        return Ok(ExitCode::SUCCESS);
+    }
     println!("Kubernetes API  {}", emulator.url());
     if let Some(moto) = &moto {
         println!("AWS (moto)      {}", moto.endpoint());
     }
-    println!("kubeconfig      {}\n", kubeconfig.display());
-    println!("  export KUBECONFIG={}\n", kubeconfig.display());
+    println!("kubeconfig      {}\n", kubeconfig.path().display());
+    println!("  export KUBECONFIG={}\n", kubeconfig.path().display());
 
-    let shutdown = shutdown_on_signals();
-    let (stop_tx, stop_rx) = watch::channel(false);
-    let stop_tx = std::sync::Arc::new(stop_tx);
-    let mut forward = shutdown.clone();
-    let forward_stop = stop_tx.clone();
-    tokio::spawn(async move {
-        let _ = forward.wait_for(|s| *s).await;
-        let _ = forward_stop.send(true);
-    });
-    let run_args = RunArgs {
-        namespace: None,
-        selector: None,
-        drift_period: Duration::from_secs(60),
-        progress_period: Duration::from_secs(2),
-        max_concurrent_reconciles: 8,
-        leader_election: false,
-        lease_name: "eks-operator".into(),
-        lease_namespace: None,
-        http_addr: "127.0.0.1:0".parse()?,
-        workload_endpoint_overrides: Vec::new(),
-        no_vgw_route_propagation: !args.real_aws,
-    };
-    let options = EngineOptions {
-        vgw_route_propagation: args.real_aws,
-        ..EngineOptions::default()
-    };
-    let controller_client = client.clone();
-    let controller = tokio::spawn(async move {
-        run::start(controller_client, sdk, options, &run_args, stop_rx, |addr| {
-            println!("metrics         http://{addr}/metrics\n");
-        })
-        .await
-    });
+    let controller = Controller::spawn(client.clone(), sdk, &settings, args.real_aws);
+    let outcome = session(args, &settings, &client, kubeconfig.path(), &signals, &controller).await;
+    let mut code = ExitCode::SUCCESS;
+    if let Err(err) = &outcome {
+        eprintln!("error: {err:#}");
+        code = ExitCode::FAILURE;
+    }
+    if settings.tear_down_on_exit {
+        let failed = || controller.failure();
+        match teardown::tear_down_all(&client, settings.timeout, &signals, failed).await {
+            Ok(teardown::Outcome::Nothing | teardown::Outcome::Done) => {}
+            Ok(teardown::Outcome::Cut) => code = ExitCode::FAILURE,
+            Err(err) => {
+                eprintln!("error: deleting the EksCluster objects: {err:#}");
+                code = ExitCode::FAILURE;
+            }
+        }
+    }
+    controller.stop().await;
+    emulator.shutdown().await;
+    drop(moto);
+    drop(kubeconfig);
+    println!(
+        "\nStopped: the controller, the Kubernetes API server and moto are down, the kubeconfig is removed."
+    );
+    Ok(code)
+}
 
-    if !args.no_example {
-        apply_example(&client).await?;
-        println!("Applied deploy/examples/cloudlad-two-regions.yaml (EksCluster default/cloudlad). Regions:");
-        let status = follow(&client, "default", "cloudlad", args.timeout, shutdown.clone()).await?;
-        if let Some(status) = status {
-            print!(
-                "{}",
-                progress::summary("cloudlad", "default", &status, &kubeconfig)
-            );
+/// Applies the example and follows it to the summary, then serves until a signal.
+async fn session(
+    args: &DevArgs,
+    settings: &Settings,
+    client: &kube::Client,
+    kubeconfig: &std::path::Path,
+    signals: &Signals,
+    controller: &Controller,
+) -> anyhow::Result<()> {
+    if args.no_example {
+        print!("{}", progress::nothing_applied(kubeconfig));
+    } else {
+        apply_example(client).await?;
+        println!("Applied {EXAMPLE_PATH} (EksCluster default/cloudlad). Regions:");
+        let Some((status, cidrs)) = follow(
+            client,
+            "default",
+            "cloudlad",
+            settings.timeout,
+            signals,
+            controller,
+        )
+        .await?
+        else {
+            return Ok(());
+        };
+        print!(
+            "{}",
+            progress::summary("cloudlad", "default", &status, &cidrs, kubeconfig)
+        );
+    }
+    if args.exit_after_summary || signals.stop_requested() {
+        return Ok(());
+    }
+    if settings.tear_down_on_exit {
+        println!("\nServing until Ctrl-C (which first deletes every EksCluster and waits for the teardown).");
+    } else {
+        println!("\nServing until Ctrl-C.");
+    }
+    tokio::select! {
+        () = signals.beyond(0) => Ok(()),
+        failure = controller.failed() => bail!("the controller stopped: {failure}"),
+    }
+}
+
+/// The controller as a task of this process.
+struct Controller {
+    stop: watch::Sender<bool>,
+    failure: watch::Receiver<Option<String>>,
+    task: JoinHandle<()>,
+}
+
+impl Controller {
+    fn spawn(client: kube::Client, sdk: SdkConfig, settings: &Settings, real_aws: bool) -> Self {
+        let run_args = RunArgs {
+            namespace: None,
+            selector: None,
+            drift_period: Duration::from_secs(60),
+            progress_period: settings.progress_period,
+            max_concurrent_reconciles: 8,
+            leader_election: false,
+            lease_name: "eks-operator".into(),
+            lease_namespace: None,
+            http_addr: std::net::SocketAddr::from(([127, 0, 0, 1], 0)),
+            workload_endpoint_overrides: Vec::new(),
+            no_vgw_route_propagation: !real_aws,
+        };
+        let options = EngineOptions {
+            // moto lacks EnableVgwRoutePropagation; real AWS has it.
+            vgw_route_propagation: real_aws,
+            ..EngineOptions::default()
+        };
+        let (stop, stop_rx) = watch::channel(false);
+        let (failure_tx, failure) = watch::channel(None);
+        let task = tokio::spawn(async move {
+            let result = run_command::start(client, sdk, options, &run_args, stop_rx, |_| {}).await;
+            let _ = failure_tx.send(Some(match result {
+                Ok(()) => "it ended".to_owned(),
+                Err(err) => format!("{err:#}"),
+            }));
+        });
+        Self { stop, failure, task }
+    }
+
+    /// Why the controller stopped, once it has (before [`Self::stop`] it never should).
+    fn failure(&self) -> Option<String> {
+        self.failure.borrow().clone()
+    }
+
+    /// Waits until the controller stops by itself.
+    async fn failed(&self) -> String {
+        let mut failure = self.failure.clone();
+        match failure.wait_for(Option::is_some).await {
+            Ok(failure) => failure.clone().unwrap_or_default(),
+            Err(_) => std::future::pending().await,
         }
     }
 
-    if !args.exit_after_summary {
-        println!("\nServing until Ctrl-C.");
-        let mut waiting = shutdown.clone();
-        let _ = waiting.wait_for(|s| *s).await;
+    /// Lets in-flight reconciles finish, as on SIGTERM, for at most 30 s.
+    async fn stop(self) {
+        let _ = self.stop.send(true);
+        let abort = self.task.abort_handle();
+        match tokio::time::timeout(Duration::from_secs(30), self.task).await {
+            Ok(_) => {}
+            Err(_) => {
+                eprintln!("the controller did not stop within 30 s; stopping it");
+                abort.abort();
+            }
+        }
+        if let Some(failure) = self.failure.borrow().as_deref()
+            && failure != "it ended"
+        {
+            eprintln!("controller: {failure}");
+        }
     }
-    // Let in-flight reconciles finish, as on SIGTERM.
-    let _ = stop_tx.send(true);
-    match tokio::time::timeout(Duration::from_secs(30), controller).await {
-        Ok(Ok(Err(err))) => eprintln!("controller: {err:#}"),
-        Err(_) => eprintln!("controller did not stop within 30 s"),
-        _ => {}
-    }
-    emulator.shutdown().await;
-    if let Some(moto) = moto {
-        drop(moto);
-    }
-    let _ = std::fs::remove_file(&kubeconfig);
-    println!("Stopped.");
-    Ok(())
 }
 
 async fn install_crd(client: &kube::Client) -> anyhow::Result<()> {
@@ -153,25 +242,31 @@ async fn apply_example(client: &kube::Client) -> anyhow::Result<()> {
         &PatchParams::apply("eks-operator-dev"),
         &Patch::Apply(&value),
     )
-    .await?;
+    .await
+    .context("applying the example")?;
     Ok(())
 }
 
-/// Shows progress until the object is Ready (returns its status), the timeout passes, or Ctrl-C.
+/// Shows progress until the object is Ready (returns its status and each region's VPC CIDR), the timeout
+/// passes (an error), the controller stops (an error) or a signal arrives (`None`).
 async fn follow(
     client: &kube::Client,
     namespace: &str,
     name: &str,
     timeout: Duration,
-    shutdown: watch::Receiver<bool>,
-) -> anyhow::Result<Option<EksClusterStatus>> {
+    signals: &Signals,
+    controller: &Controller,
+) -> anyhow::Result<Option<(EksClusterStatus, BTreeMap<String, String>)>> {
     let resource = kube::core::ApiResource::erase::<eks_api::EksCluster>(&());
     let api: Api<DynamicObject> = Api::namespaced_with(client.clone(), namespace, &resource);
-    let mut progress = progress::Progress::default();
-    let deadline = Instant::now() + timeout;
-    while Instant::now() < deadline {
-        if *shutdown.borrow() {
+    let mut progress = progress::Progress::stdout();
+    let start = Instant::now();
+    loop {
+        if signals.stop_requested() {
             return Ok(None);
+        }
+        if let Some(failure) = controller.failure() {
+            bail!("the controller stopped: {failure}");
         }
         if let Some(object) = api.get_opt(name).await?
             && let Some(status) = object
@@ -179,12 +274,37 @@ async fn follow(
                 .get("status")
                 .and_then(|s| serde_json::from_value::<EksClusterStatus>(s.clone()).ok())
         {
-            progress.show(&status);
+            progress.show(&progress::region_lines("", &status), start.elapsed());
             if status.phase == Some(eks_api::Phase::Ready) {
-                return Ok(Some(status));
+                return Ok(Some((status, vpc_cidrs(&object))));
             }
         }
-        tokio::time::sleep(Duration::from_millis(250)).await;
+        if start.elapsed() >= timeout {
+            bail!(
+                "{namespace}/{name} was not Ready after {} (see `kubectl describe eksc {name}`; --timeout waits \
+                 longer)",
+                settings::human(timeout)
+            );
+        }
+        tokio::select! {
+            () = tokio::time::sleep(Duration::from_millis(250)) => {}
+            () = signals.beyond(0) => {}
+        }
     }
-    bail!("{namespace}/{name} was not Ready after {}s", timeout.as_secs())
+}
+
+/// Each region's VPC CIDR, from the object's spec with the region's overrides.
+fn vpc_cidrs(object: &DynamicObject) -> BTreeMap<String, String> {
+    serde_json::to_value(object)
+        .ok()
+        .and_then(|value| serde_json::from_value::<eks_api::EksCluster>(value).ok())
+        .and_then(|cluster| eks_api::validate(&cluster).ok())
+        .map(|cluster| {
+            cluster
+                .regions()
+                .iter()
+                .map(|r| (r.region.to_string(), r.network.vpc_cidr.to_string()))
+                .collect()
+        })
+        .unwrap_or_default()
 }
