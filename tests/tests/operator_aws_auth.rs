@@ -4,6 +4,9 @@
 
 mod operator_support;
 
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+
 use std::path::Path;
 use std::time::Duration;
 
@@ -86,10 +89,24 @@ async fn managed_aws_auth_is_applied_into_the_workload_clusters() {
         roles.contains("role/break-glass"),
         "entries others added are kept: {roles}"
     );
-    let tokens = workload.seen_bearer_tokens();
-    assert!(
-        tokens.iter().any(|t| t.starts_with("k8s-aws-v1.")),
-        "aws-iam-authenticator tokens: {tokens:?}"
-    );
+    // Each workload cluster was reached with an aws-iam-authenticator token: `k8s-aws-v1.` and a base64url
+    // (unpadded) presigned STS GetCallerIdentity URL whose signature covers the `x-k8s-aws-id` header.
+    for (name, cluster) in [("eu-west-1", &workload), ("eu-west-2", &second)] {
+        let tokens = cluster.seen_bearer_tokens();
+        let urls: Vec<String> = tokens
+            .iter()
+            .filter_map(|t| t.strip_prefix("k8s-aws-v1."))
+            .filter_map(|encoded| URL_SAFE_NO_PAD.decode(encoded).ok())
+            .filter_map(|bytes| String::from_utf8(bytes).ok())
+            .collect();
+        assert!(
+            urls.iter().any(|url| url.contains("Action=GetCallerIdentity")
+                && url.contains("X-Amz-Algorithm=AWS4-HMAC-SHA256")
+                && url.contains("X-Amz-Expires=60")
+                && url.contains("X-Amz-SignedHeaders=host%3Bx-k8s-aws-id")
+                && url.contains("X-Amz-Signature=")),
+            "{name}: no aws-iam-authenticator token among {tokens:?} (decoded: {urls:?})"
+        );
+    }
     drop(operator);
 }
