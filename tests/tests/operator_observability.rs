@@ -1,7 +1,8 @@
 //! End to end, what the running operator tells about itself: `/metrics` (reconciles, failures, the duration
 //! histogram, AWS calls by service, operation and outcome, objects by phase), `/healthz` and `/readyz`, JSON log
 //! lines that name the region and the object, the refusal to start without the CRD or without an API server,
-//! and leader election (losing the lease stops reconciling, winning it again resumes it). The real
+//! and leader election (losing the lease, or being cut off from the API server for longer than it lasts, stops
+//! reconciling, confirming it again resumes it). The real
 //! `eks-operator run` binary against the emulator and moto, as in `operator_lifecycle.rs`.
 #![allow(clippy::unwrap_used)]
 
@@ -395,4 +396,61 @@ async fn losing_the_leader_lease_stops_reconciling_until_the_lease_is_won_again(
         "{}",
         operator.log()
     );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_leader_cut_off_from_the_api_server_stops_reconciling_before_its_lease_expires_and_resumes_after() {
+    let w = world().await;
+    let config = w.config.as_path();
+    let args = [
+        "--leader-election",
+        "--lease-namespace",
+        "default",
+        "--http-addr",
+        "127.0.0.1:0",
+    ];
+    let operator = Running::start(&w, "replica-a", &args, &[("POD_NAME", "replica-a")]);
+    apply_seed(config);
+    wait_ready(config, &operator.stderr);
+    assert_eq!(
+        operator.log().matches("leading: starting the controller").count(),
+        1,
+        "{}",
+        operator.log()
+    );
+
+    // Every request fails for longer than the Lease lasts (15 s): the lease manager cannot renew and keeps
+    // saying "leader", but the fence stops the controller before another replica could take the Lease.
+    w.emulator.fail_next(u32::MAX, 500);
+    let cut_at = Instant::now();
+    eventually(
+        "replica-a to stop reconciling without a confirmed lease",
+        Duration::from_secs(30),
+        || async {
+            let log = operator.log();
+            log.contains("the leader Lease could not be confirmed")
+                && log.contains("lost the leader lease: stopping the controller")
+        },
+    )
+    .await;
+    assert!(
+        cut_at.elapsed() < Duration::from_secs(15),
+        "the controller stopped only after the lease may have expired:\n{}",
+        operator.log()
+    );
+
+    // The API server answers again: the lease manager renews the Lease and the controller runs again.
+    w.emulator.faults().clear();
+    eventually("replica-a to lead again", Duration::from_secs(90), || async {
+        operator.log().matches("leading: starting the controller").count() == 2
+    })
+    .await;
+    let config_map = "cloudlad-eu-west-1-aws-auth";
+    kubectl_ok(config, &["delete", "configmap", config_map]);
+    eventually(
+        "replica-a to reconcile again and put the ConfigMap back",
+        Duration::from_secs(30),
+        || async { kubectl(config, &["get", "configmap", config_map]).0 },
+    )
+    .await;
 }

@@ -29,7 +29,20 @@ use crate::metrics::Metrics;
 use crate::reconcile::{error_policy, reconcile};
 use crate::workload::WorkloadClusters;
 
+mod fence;
 mod leader;
+
+/// How long the leader Lease is valid after its last renewal, in seconds.
+const LEASE_DURATION_SECONDS: u16 = 15;
+/// How long before the Lease expires the leader renews it, in seconds.
+const LEASE_GRACE_SECONDS: u16 = 5;
+/// How often this replica reads the Lease to confirm it still holds it, and how long before the Lease
+/// expires it stops counting itself as leader when it cannot (see [`fence`]). Reads come well inside the
+/// grace period, so a renewal is confirmed before the last confirmation runs out.
+const FENCE_TIMING: fence::FenceTiming = fence::FenceTiming {
+    period: std::time::Duration::from_secs(2),
+    margin: std::time::Duration::from_secs(2),
+};
 
 /// Leader election settings.
 #[derive(Clone, Debug)]
@@ -231,12 +244,23 @@ pub async fn run(
             let manager = LeaseManagerBuilder::new(parts.client.clone(), &election.lease_name)
                 .with_namespace(&election.lease_namespace)
                 .with_identity(&election.identity)
-                .with_duration(15)
-                .with_grace(5)
+                .with_duration(LEASE_DURATION_SECONDS.into())
+                .with_grace(LEASE_GRACE_SECONDS.into())
                 .build()
                 .await
                 .map_err(|e| RunError::Lease(e.to_string()))?;
-            let (leading, lease_task) = manager.watch().await;
+            let (managed, lease_task) = manager.watch().await;
+            // The manager keeps saying "leader" while it cannot renew: lead only while a read confirms it.
+            let leading = fence::fence(
+                election.identity.clone(),
+                managed,
+                fence::lease_reader(
+                    parts.client.clone(),
+                    &election.lease_namespace,
+                    &election.lease_name,
+                ),
+                FENCE_TIMING,
+            );
             let result = leader::lead(&election.identity, leading, lease_task, shutdown, |stop| {
                 let (ctx, config) = (ctx.clone(), config.clone());
                 async move { run_controller(ctx, &config, stop).await }

@@ -206,4 +206,56 @@ mod tests {
             .await
             .expect("the lease task was told to release the lease");
     }
+
+    #[tokio::test]
+    async fn a_lease_the_fence_cannot_confirm_stops_the_controller_until_a_read_confirms_it_again() {
+        use super::super::fence::{FenceTiming, Reading, fence};
+        use k8s_openapi::api::coordination::v1::LeaseSpec;
+        use k8s_openapi::apimachinery::pkg::apis::meta::v1::MicroTime;
+        use std::sync::Mutex;
+
+        let held = |seconds| -> Reading {
+            Ok(Some(LeaseSpec {
+                holder_identity: Some("a".into()),
+                renew_time: Some(MicroTime(k8s_openapi::jiff::Timestamp::now())),
+                lease_duration_seconds: Some(seconds),
+                ..LeaseSpec::default()
+            }))
+        };
+        let reading = Arc::new(Mutex::new(held(1)));
+        let read = {
+            let reading = reading.clone();
+            move || futures::future::ready(reading.lock().unwrap().clone())
+        };
+        // The manager keeps saying "leader" throughout, as kube-lease-manager does while it cannot renew.
+        let (manager_tx, manager) = watch::channel(true);
+        let timing = FenceTiming {
+            period: Duration::from_millis(50),
+            margin: Duration::ZERO,
+        };
+        let leading = fence("a".into(), manager, read, timing);
+        let lease_task = tokio::spawn(async move {
+            manager_tx.closed().await;
+            Ok::<(), String>(())
+        });
+        let (shutdown_tx, shutdown) = watch::channel(false);
+        let probe = Probe::default();
+        let running = tokio::spawn(lead("a", leading, lease_task, shutdown, probe.start()));
+        probe
+            .until("the controller to start", |p| p.counts() == (1, 0))
+            .await;
+        *reading.lock().unwrap() = Err("connection refused".into());
+        probe
+            .until("the controller to stop once the lease runs out", |p| {
+                p.counts() == (1, 1)
+            })
+            .await;
+        *reading.lock().unwrap() = held(60);
+        probe
+            .until("the controller to start again", |p| p.counts() == (2, 1))
+            .await;
+        shutdown_tx.send(true).unwrap();
+        assert!(running.await.unwrap().is_ok());
+        assert_eq!(probe.counts(), (2, 2));
+    }
 }
