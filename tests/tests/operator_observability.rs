@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 use eks_aws::testing::MotoServer;
 use eks_e2e::{kubectl, kubectl_ok, repo_root, workspace_binary};
 use kube_emulator::Emulator;
-use operator_support::{REGIONS, SEED, World, eventually, wait_ready, world};
+use operator_support::{REGIONS, SEED, World, eventually, lease_holder, wait_ready, world};
 use serde_json::Value;
 
 /// `eks-operator run` with both output streams captured into files, killed when dropped.
@@ -320,19 +320,7 @@ async fn losing_the_leader_lease_stops_reconciling_until_the_lease_is_won_again(
     let mut operator = Running::start(&w, "replica-a", &args, &[("POD_NAME", "replica-a")]);
     apply_seed(config);
     wait_ready(config, &operator.stderr);
-    let holder = || {
-        kubectl(
-            config,
-            &[
-                "get",
-                "lease",
-                "eks-operator",
-                "-o",
-                "jsonpath={.spec.holderIdentity}",
-            ],
-        )
-        .1
-    };
+    let holder = || lease_holder(config);
     assert_eq!(holder(), "replica-a");
 
     // Another replica takes the lease, as one does after this one failed to renew it in time.

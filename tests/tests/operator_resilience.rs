@@ -7,7 +7,7 @@ mod operator_support;
 use std::time::Duration;
 
 use eks_e2e::{kubectl, kubectl_ok, repo_root};
-use operator_support::{Operator, SEED, eventually, owned_vpcs, world};
+use operator_support::{Operator, SEED, eventually, lease_holder, owned_vpcs, world};
 
 #[tokio::test(flavor = "multi_thread")]
 async fn two_replicas_only_the_leader_reconciles_and_the_other_takes_over() {
@@ -18,19 +18,7 @@ async fn two_replicas_only_the_leader_reconciles_and_the_other_takes_over() {
         let args = ["--leader-election", "--lease-namespace", "default"].map(String::from);
         Operator::start_with(config, &w.moto, &log, &args, &[("POD_NAME", identity)])
     };
-    let holder = || {
-        kubectl(
-            config,
-            &[
-                "get",
-                "lease",
-                "eks-operator",
-                "-o",
-                "jsonpath={.spec.holderIdentity}",
-            ],
-        )
-        .1
-    };
+    let holder = || lease_holder(config);
     let first = start("replica-a");
     eventually("replica-a to hold the lease", Duration::from_secs(30), || async {
         holder() == "replica-a"

@@ -259,6 +259,21 @@ pub async fn owned(ctx: &AwsContext, region: &str) -> Owned {
     }
 }
 
+/// The identity holding the operator's leader Lease (`default/eks-operator`), empty when none does.
+pub fn lease_holder(config: &Path) -> String {
+    kubectl(
+        config,
+        &[
+            "get",
+            "lease",
+            "eks-operator",
+            "-o",
+            "jsonpath={.spec.holderIdentity}",
+        ],
+    )
+    .1
+}
+
 /// A JSONPath of the seed's object through kubectl.
 pub fn jsonpath(config: &Path, path: &str) -> String {
     kubectl_ok(
