@@ -11,13 +11,13 @@ mod operator_support;
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, ExitStatus, Stdio};
+use std::process::{Child, Command, ExitStatus};
 use std::time::{Duration, Instant};
 
 use eks_aws::testing::MotoServer;
-use eks_e2e::{kubectl, kubectl_ok, repo_root, workspace_binary};
+use eks_e2e::{kubectl, kubectl_ok, repo_root};
 use kube_emulator::Emulator;
-use operator_support::{REGIONS, SEED, World, eventually, lease_holder, wait_ready, world};
+use operator_support::{REGIONS, SEED, World, eventually, lease_holder, run_command, wait_ready, world};
 use serde_json::Value;
 
 /// `eks-operator run` with both output streams captured into files, killed when dropped.
@@ -40,26 +40,10 @@ fn operator_command(
         dir.join(format!("{name}.stdout")),
         dir.join(format!("{name}.stderr")),
     );
-    let mut command = Command::new(workspace_binary("eks-operator", "eks-operator"));
+    let mut command = run_command(kubeconfig, moto);
     command
-        .args([
-            "run",
-            "--progress-period",
-            "1s",
-            "--drift-period",
-            "2s",
-            "--no-vgw-route-propagation",
-        ])
+        .args(["--progress-period", "1s", "--drift-period", "2s"])
         .args(args)
-        .env("KUBECONFIG", kubeconfig)
-        .env("AWS_ENDPOINT_URL", moto.endpoint())
-        .env("AWS_ACCESS_KEY_ID", "testing")
-        .env("AWS_SECRET_ACCESS_KEY", "testing")
-        .env("AWS_REGION", "us-east-1")
-        .env_remove("AWS_PROFILE")
-        .env_remove("EKS_OPERATOR_LOG_FORMAT")
-        .env_remove("EKS_OPERATOR_LOG")
-        .stdin(Stdio::null())
         .stdout(std::fs::File::create(&stdout).unwrap())
         .stderr(std::fs::File::create(&stderr).unwrap());
     (command, stdout, stderr)

@@ -43,23 +43,16 @@ impl Operator {
         env: &[(&str, &str)],
     ) -> Self {
         let log = std::fs::File::create(log).unwrap();
-        let mut defaults = vec!["run", "--http-addr", "127.0.0.1:0"];
+        let mut defaults = vec!["--http-addr", "127.0.0.1:0"];
         for (flag, value) in [("--progress-period", "1s"), ("--drift-period", "2s")] {
             if !args.iter().any(|a| a.starts_with(flag)) {
                 defaults.extend([flag, value]);
             }
         }
-        let child = Command::new(workspace_binary("eks-operator", "eks-operator"))
+        let child = run_command(kubeconfig, moto)
             .args(defaults)
-            .arg("--no-vgw-route-propagation")
             .args(args)
             .envs(env.iter().copied())
-            .env("KUBECONFIG", kubeconfig)
-            .env("AWS_ENDPOINT_URL", moto.endpoint())
-            .env("AWS_ACCESS_KEY_ID", "testing")
-            .env("AWS_SECRET_ACCESS_KEY", "testing")
-            .env("AWS_REGION", "us-east-1")
-            .env_remove("AWS_PROFILE")
             .stdout(Stdio::null())
             .stderr(log)
             .spawn()
@@ -257,6 +250,25 @@ pub async fn owned(ctx: &AwsContext, region: &str) -> Owned {
         clusters: usize::from(cluster.is_some()),
         node_groups,
     }
+}
+
+/// `eks-operator run` (the workspace's binary) against this kubeconfig and moto, with no flag but
+/// `--no-vgw-route-propagation` (moto lacks `EnableVgwRoutePropagation`), test credentials, and none of the
+/// caller's AWS profile or operator log settings; standard input is closed.
+pub fn run_command(kubeconfig: &Path, moto: &MotoServer) -> Command {
+    let mut command = Command::new(workspace_binary("eks-operator", "eks-operator"));
+    command
+        .args(["run", "--no-vgw-route-propagation"])
+        .env("KUBECONFIG", kubeconfig)
+        .env("AWS_ENDPOINT_URL", moto.endpoint())
+        .env("AWS_ACCESS_KEY_ID", "testing")
+        .env("AWS_SECRET_ACCESS_KEY", "testing")
+        .env("AWS_REGION", "us-east-1")
+        .env_remove("AWS_PROFILE")
+        .env_remove("EKS_OPERATOR_LOG_FORMAT")
+        .env_remove("EKS_OPERATOR_LOG")
+        .stdin(Stdio::null());
+    command
 }
 
 /// The identity holding the operator's leader Lease (`default/eks-operator`), empty when none does.
