@@ -103,6 +103,29 @@ impl ApiError {
         Self::new(422, "Invalid", message, details)
     }
 
+    /// 422 Invalid for request options (`CreateOptions.meta.k8s.io "" is invalid: ...`).
+    pub fn invalid_options(kind: &str, causes: &[Cause]) -> Self {
+        let parts: Vec<String> = causes
+            .iter()
+            .map(|c| format!("{}: {}", c.field, c.message))
+            .collect();
+        let message = if parts.len() == 1 {
+            format!("{kind}.meta.k8s.io \"\" is invalid: {}", parts[0])
+        } else {
+            format!("{kind}.meta.k8s.io \"\" is invalid: [{}]", parts.join(", "))
+        };
+        let causes: Vec<Value> = causes
+            .iter()
+            .map(|c| json!({"reason": c.reason, "message": c.message, "field": c.field}))
+            .collect();
+        Self::new(
+            422,
+            "Invalid",
+            message,
+            json!({"group": "meta.k8s.io", "kind": kind, "causes": causes}),
+        )
+    }
+
     /// 409 Conflict of a server-side apply with fields other managers own.
     pub fn apply_conflict(def: &ResourceDef, name: &str, conflicts: &[crate::ssa::Conflict]) -> Self {
         let causes: Vec<Value> = conflicts
@@ -202,20 +225,137 @@ impl ApiError {
 
     /// The Status object.
     pub fn status(&self) -> Value {
-        json!({"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure",
-            "message": self.message, "reason": self.reason, "details": self.details, "code": self.code})
+        serde_json::to_value(self.wire()).unwrap_or(Value::Null)
     }
+
+    /// The Status object in the real server's field order, with a trailing newline, as its JSON encoder
+    /// (`k8s.io/apimachinery/pkg/runtime/serializer/json`, `json.Encoder`) writes it. Field order and
+    /// `omitempty` follow `metav1.Status` and `metav1.StatusDetails` (`k8s.io/apimachinery/pkg/apis/meta/v1/types.go`).
+    pub fn body(&self) -> String {
+        let mut text = serde_json::to_string(&self.wire()).unwrap_or_default();
+        text.push('\n');
+        text
+    }
+
+    fn wire(&self) -> WireStatus<'_> {
+        let d = &self.details;
+        let text = |key: &str| d[key].as_str().filter(|s| !s.is_empty());
+        WireStatus {
+            kind: "Status",
+            api_version: "v1",
+            metadata: Empty {},
+            status: "Failure",
+            message: &self.message,
+            reason: self.reason,
+            details: WireDetails {
+                name: text("name"),
+                group: text("group"),
+                kind: text("kind"),
+                uid: text("uid"),
+                causes: d["causes"]
+                    .as_array()
+                    .filter(|c| !c.is_empty())
+                    .map(|c| c.iter().map(WireCause::from).collect()),
+                retry_after_seconds: d["retryAfterSeconds"].as_i64().filter(|s| *s != 0),
+            },
+            code: self.code,
+        }
+    }
+}
+
+/// `metav1.Status` as the real server serializes it (fields in declaration order).
+#[derive(serde::Serialize)]
+struct WireStatus<'a> {
+    kind: &'static str,
+    #[serde(rename = "apiVersion")]
+    api_version: &'static str,
+    metadata: Empty,
+    status: &'static str,
+    message: &'a str,
+    reason: &'static str,
+    details: WireDetails<'a>,
+    code: u16,
+}
+
+/// `metav1.StatusCause`: reason, message, field.
+#[derive(serde::Serialize)]
+struct WireCause<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    reason: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    message: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    field: Option<&'a str>,
+}
+
+impl<'a> From<&'a Value> for WireCause<'a> {
+    fn from(cause: &'a Value) -> Self {
+        let text = |key: &str| cause[key].as_str().filter(|s| !s.is_empty());
+        Self {
+            reason: text("reason"),
+            message: text("message"),
+            field: text("field"),
+        }
+    }
+}
+
+/// The `Success` Status the real server answers a completed deletion with (core group without `group`).
+pub fn deleted_status(def: &ResourceDef, name: &str, uid: Option<&str>) -> String {
+    let status = SuccessStatus {
+        kind: "Status",
+        api_version: "v1",
+        metadata: Empty {},
+        status: "Success",
+        details: WireDetails {
+            name: Some(name),
+            group: Some(def.group.as_str()).filter(|g| !g.is_empty()),
+            kind: Some(def.plural.as_str()),
+            uid,
+            causes: None,
+            retry_after_seconds: None,
+        },
+    };
+    let mut text = serde_json::to_string(&status).unwrap_or_default();
+    text.push('\n');
+    text
+}
+
+/// A `Success` Status.
+#[derive(serde::Serialize)]
+struct SuccessStatus<'a> {
+    kind: &'static str,
+    #[serde(rename = "apiVersion")]
+    api_version: &'static str,
+    metadata: Empty,
+    status: &'static str,
+    details: WireDetails<'a>,
+}
+
+/// `{}`.
+#[derive(serde::Serialize)]
+struct Empty {}
+
+/// `metav1.StatusDetails`; every field is `omitempty`.
+#[derive(serde::Serialize)]
+struct WireDetails<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    name: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    group: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    kind: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    uid: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    causes: Option<Vec<WireCause<'a>>>,
+    #[serde(rename = "retryAfterSeconds", skip_serializing_if = "Option::is_none")]
+    retry_after_seconds: Option<i64>,
 }
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let code = StatusCode::from_u16(self.code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-        let mut response = (
-            code,
-            [("content-type", "application/json")],
-            self.status().to_string(),
-        )
-            .into_response();
+        let mut response = (code, [("content-type", "application/json")], self.body()).into_response();
         if self.code == 429 {
             response
                 .headers_mut()

@@ -2,7 +2,6 @@
 //! (`/api/v1/namespaces/{ns}/{resource}/{name}/{subresource}`, `/apis/{group}/{version}/...`, the legacy
 //! `/watch/` prefix), reads the query parameters and bodies, and answers in JSON.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
 use axum::body::Bytes;
@@ -15,6 +14,7 @@ use crate::delete::{Preconditions, delete};
 use crate::discovery;
 use crate::errors::ApiError;
 use crate::openapi;
+use crate::params::{self, OptionsKind, Params, flag, query};
 use crate::resources::ResourceDef;
 use crate::select::{FieldSelector, LabelSelector};
 use crate::state::State;
@@ -165,7 +165,7 @@ fn discovery_route(state: &State, segments: &[&str], path: &str) -> Option<Resul
 
 /// The field manager of a write: `fieldManager`, else the user agent up to its first `/`, as the real
 /// server derives it.
-fn manager(params: &HashMap<String, String>, headers: &HeaderMap) -> String {
+fn manager(params: &Params, headers: &HeaderMap) -> String {
     if let Some(m) = params.get("fieldManager").filter(|m| !m.is_empty()) {
         return m.clone();
     }
@@ -178,7 +178,7 @@ fn manager(params: &HashMap<String, String>, headers: &HeaderMap) -> String {
         .to_owned()
 }
 
-fn write_options(params: &HashMap<String, String>, headers: &HeaderMap) -> Result<WriteOptions, ApiError> {
+fn write_options(params: &Params, headers: &HeaderMap) -> Result<WriteOptions, ApiError> {
     let validation = match params.get("fieldValidation").map(String::as_str) {
         Some("Ignore") => FieldValidation::Ignore,
         Some("Strict") => FieldValidation::Strict,
@@ -193,8 +193,8 @@ fn write_options(params: &HashMap<String, String>, headers: &HeaderMap) -> Resul
     Ok(WriteOptions {
         validation,
         manager: manager(params, headers),
-        force: params.get("force").is_some_and(|f| f == "true"),
-        dry_run: params.get("dryRun").is_some_and(|d| d == "All"),
+        force: flag(params, "force"),
+        dry_run: params.contains_key("dryRun"),
     })
 }
 
@@ -237,7 +237,7 @@ fn route(
     let def = &target.def;
     let subresource = target.subresource.as_deref();
     match (method.clone(), target.name.as_deref()) {
-        (Method::GET, None) if params.get("watch").is_some_and(|w| w == "true" || w == "1") => watch(
+        (Method::GET, None) if flag(&params, "watch") => watch(
             state.clone(),
             def.clone(),
             target.namespace.clone(),
@@ -262,6 +262,7 @@ fn route(
             }))
         }
         (Method::POST, None) => {
+            params::validate(&params, OptionsKind::Create)?;
             let object = parse_body(headers, body)?;
             let options = write_options(&params, headers)?;
             let (created, warnings) = verbs::create(state, def, &namespace, object, &options, false)?;
@@ -272,6 +273,7 @@ fn route(
             ))
         }
         (Method::PUT, Some(name)) => {
+            params::validate(&params, OptionsKind::Update)?;
             let object = parse_body(headers, body)?;
             let options = write_options(&params, headers)?;
             let (written, warnings) =
@@ -279,6 +281,7 @@ fn route(
             Ok(json_response(StatusCode::OK, &convert(def, written), &warnings))
         }
         (Method::PATCH, Some(name)) => {
+            params::validate(&params, OptionsKind::Patch)?;
             let content_type = headers
                 .get("content-type")
                 .and_then(|c| c.to_str().ok())
@@ -313,7 +316,8 @@ fn route(
         (Method::DELETE, Some(name)) => {
             // DeleteOptions may come as protobuf (Helm): then only the query parameters count.
             let options = parse_body(headers, body).unwrap_or(Value::Null);
-            let dry_run = params.get("dryRun").is_some_and(|d| d == "All")
+            params::validate(&params, OptionsKind::Delete)?;
+            let dry_run = params.contains_key("dryRun")
                 || options["dryRun"]
                     .as_array()
                     .is_some_and(|d| d.iter().any(|x| x == "All"));
@@ -327,14 +331,13 @@ fn route(
             )?;
             if gone {
                 // The real server answers a completed deletion with a success Status.
-                return Ok(ok(
-                    &json!({"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success",
-                    "details": {"name": name, "group": def.group, "kind": def.plural, "uid": object["metadata"]["uid"]}}),
-                ));
+                let body = crate::errors::deleted_status(def, name, object["metadata"]["uid"].as_str());
+                return Ok((StatusCode::OK, [("content-type", "application/json")], body).into_response());
             }
             Ok(ok(&convert(def, object)))
         }
         (Method::DELETE, None) => {
+            params::validate(&params, OptionsKind::Delete)?;
             let selector = LabelSelector::parse(params.get("labelSelector").map_or("", String::as_str))
                 .map_err(ApiError::bad_request)?;
             let fields = FieldSelector::parse(params.get("fieldSelector").map_or("", String::as_str))
@@ -407,7 +410,7 @@ fn list(
     state: &State,
     def: &ResourceDef,
     namespace: Option<&str>,
-    params: &HashMap<String, String>,
+    params: &Params,
     shape: Shape,
 ) -> Result<Response, ApiError> {
     let labels = LabelSelector::parse(params.get("labelSelector").map_or("", String::as_str))
@@ -492,39 +495,6 @@ fn list(
     Ok(ok(&value))
 }
 
-fn query(uri: &Uri) -> HashMap<String, String> {
-    uri.query()
-        .map(|q| {
-            q.split('&')
-                .map(|pair| {
-                    let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
-                    (decode(k), decode(v))
-                })
-                .collect()
-        })
-        .unwrap_or_default()
-}
-fn decode(text: &str) -> String {
-    let bytes = text.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        match bytes[i] {
-            b'+' => out.push(b' '),
-            b'%' if i + 2 < bytes.len() => {
-                if let Ok(b) = u8::from_str_radix(&text[i + 1..i + 3], 16) {
-                    out.push(b);
-                    i += 2;
-                } else {
-                    out.push(b'%');
-                }
-            }
-            b => out.push(b),
-        }
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
-}
 fn parse_body(headers: &HeaderMap, body: &Bytes) -> Result<Value, ApiError> {
     let content_type = headers
         .get("content-type")

@@ -19,6 +19,7 @@
 #![forbid(unsafe_code)]
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 
+pub mod builtins;
 mod cel;
 mod delete;
 mod discovery;
@@ -28,6 +29,7 @@ mod fields;
 mod http;
 mod kubeconfig;
 mod openapi;
+mod params;
 mod protobuf;
 pub mod resources;
 pub mod schema;

@@ -38,6 +38,10 @@ pub struct ResourceDef {
     pub categories: Vec<String>,
     /// Whether `/status` is a subresource (writes to the main resource then ignore status).
     pub status_subresource: bool,
+    /// Whether `/scale` is a subresource (`autoscaling/v1` `Scale` over `spec.replicas`).
+    pub scale_subresource: bool,
+    /// The verbs discovery lists.
+    pub verbs: Vec<String>,
     /// Printer columns (CRDs).
     pub columns: Vec<Column>,
     /// The `openAPIV3Schema` of a CRD version.
@@ -66,118 +70,10 @@ impl ResourceDef {
     }
 }
 
-fn builtin(
-    group: &str,
-    version: &str,
-    plural: &str,
-    kind: &str,
-    namespaced: bool,
-    short: &[&str],
-    status: bool,
-) -> ResourceDef {
-    ResourceDef {
-        group: group.into(),
-        version: version.into(),
-        plural: plural.into(),
-        singular: kind.to_lowercase(),
-        kind: kind.into(),
-        namespaced,
-        short_names: short.iter().map(|s| (*s).to_owned()).collect(),
-        categories: if matches!(plural, "pods" | "services" | "deployments") {
-            vec!["all".into()]
-        } else {
-            Vec::new()
-        },
-        status_subresource: status,
-        columns: Vec::new(),
-        schema: None,
-        bucket: format!("{group}/{plural}"),
-    }
-}
-
-/// The built-in resources.
+/// The built-in resources (every resource a Kubernetes 1.33 server serves by default; see
+/// [`crate::builtins`]).
 pub fn builtins() -> Vec<ResourceDef> {
-    let mut defs = vec![
-        builtin("", "v1", "namespaces", "Namespace", false, &["ns"], true),
-        builtin("", "v1", "configmaps", "ConfigMap", true, &["cm"], false),
-        builtin("", "v1", "secrets", "Secret", true, &[], false),
-        builtin(
-            "",
-            "v1",
-            "serviceaccounts",
-            "ServiceAccount",
-            true,
-            &["sa"],
-            false,
-        ),
-        builtin("", "v1", "services", "Service", true, &["svc"], true),
-        builtin("", "v1", "events", "Event", true, &["ev"], false),
-        builtin("", "v1", "pods", "Pod", true, &["po"], true),
-        builtin("events.k8s.io", "v1", "events", "Event", true, &["ev"], false),
-        builtin("coordination.k8s.io", "v1", "leases", "Lease", true, &[], false),
-        builtin("apps", "v1", "deployments", "Deployment", true, &["deploy"], true),
-        builtin(
-            "rbac.authorization.k8s.io",
-            "v1",
-            "roles",
-            "Role",
-            true,
-            &[],
-            false,
-        ),
-        builtin(
-            "rbac.authorization.k8s.io",
-            "v1",
-            "rolebindings",
-            "RoleBinding",
-            true,
-            &[],
-            false,
-        ),
-        builtin(
-            "rbac.authorization.k8s.io",
-            "v1",
-            "clusterroles",
-            "ClusterRole",
-            false,
-            &[],
-            false,
-        ),
-        builtin(
-            "rbac.authorization.k8s.io",
-            "v1",
-            "clusterrolebindings",
-            "ClusterRoleBinding",
-            false,
-            &[],
-            false,
-        ),
-        builtin(
-            "apiextensions.k8s.io",
-            "v1",
-            "customresourcedefinitions",
-            "CustomResourceDefinition",
-            false,
-            &["crd", "crds"],
-            true,
-        ),
-        builtin(
-            "policy",
-            "v1",
-            "poddisruptionbudgets",
-            "PodDisruptionBudget",
-            true,
-            &["pdb"],
-            true,
-        ),
-    ];
-    // One store for both event APIs, as in the real server.
-    for def in &mut defs {
-        if def.plural == "events" {
-            def.bucket = "events".into();
-        }
-    }
-    defs
+    crate::builtins::builtins()
 }
 
 /// The resource definitions of a CRD object (one per served version).
@@ -214,6 +110,12 @@ pub fn from_crd(crd: &Value) -> Vec<ResourceDef> {
             short_names: short_names.clone(),
             categories: categories.clone(),
             status_subresource: v["subresources"]["status"].is_object(),
+            // The scale subresource of custom resources (`specReplicasPath`) is not emulated.
+            scale_subresource: false,
+            verbs: crate::builtins::ALL_VERBS
+                .iter()
+                .map(|v| (*v).to_owned())
+                .collect(),
             columns: v["additionalPrinterColumns"]
                 .as_array()
                 .into_iter()
@@ -234,16 +136,7 @@ pub fn from_crd(crd: &Value) -> Vec<ResourceDef> {
 
 /// The `APIResource` entries of a resource for discovery.
 pub fn api_resources(def: &ResourceDef) -> Vec<Value> {
-    let verbs = json!([
-        "create",
-        "delete",
-        "deletecollection",
-        "get",
-        "list",
-        "patch",
-        "update",
-        "watch"
-    ]);
+    let verbs = json!(def.verbs);
     let mut main = json!({
         "name": def.plural, "singularName": def.singular, "namespaced": def.namespaced,
         "kind": def.kind, "verbs": verbs,
@@ -259,6 +152,12 @@ pub fn api_resources(def: &ResourceDef) -> Vec<Value> {
         list.push(
             json!({"name": format!("{}/status", def.plural), "singularName": "", "namespaced": def.namespaced,
             "kind": def.kind, "verbs": ["get", "patch", "update"]}),
+        );
+    }
+    if def.scale_subresource {
+        list.push(
+            json!({"name": format!("{}/scale", def.plural), "singularName": "", "namespaced": def.namespaced,
+            "group": "autoscaling", "version": "v1", "kind": "Scale", "verbs": ["get", "patch", "update"]}),
         );
     }
     list

@@ -65,10 +65,10 @@ pub fn watch(
         .map_err(ApiError::bad_request)?;
     let fields = FieldSelector::parse(params.get("fieldSelector").map_or("", String::as_str))
         .map_err(ApiError::bad_request)?;
-    let bookmarks = params.get("allowWatchBookmarks").is_some_and(|b| b == "true");
+    let bookmarks = crate::params::flag(params, "allowWatchBookmarks");
     // Streaming lists (`sendInitialEvents=true`): the current objects as ADDED events, then a bookmark
     // marking their end.
-    let send_initial = params.get("sendInitialEvents").is_some_and(|b| b == "true");
+    let send_initial = crate::params::flag(params, "sendInitialEvents");
     let timeout = params
         .get("timeoutSeconds")
         .and_then(|t| t.parse::<u64>().ok())
