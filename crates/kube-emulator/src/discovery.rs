@@ -9,8 +9,8 @@ use crate::resources::{ResourceDef, api_resources};
 
 /// `/version`.
 pub fn version() -> Value {
-    json!({"major": "1", "minor": "32", "gitVersion": "v1.32.0-kube-emulator", "gitCommit": "0000000",
-        "gitTreeState": "clean", "buildDate": "2026-01-01T00:00:00Z", "goVersion": "go1.23", "compiler": "gc",
+    json!({"major": "1", "minor": "33", "gitVersion": "v1.33.0-kube-emulator", "gitCommit": "0000000",
+        "gitTreeState": "clean", "buildDate": "2026-01-01T00:00:00Z", "goVersion": "go1.24", "compiler": "gc",
         "platform": "linux/amd64"})
 }
 

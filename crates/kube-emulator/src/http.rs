@@ -63,7 +63,10 @@ pub fn metadata_only(object: &Value) -> Value {
 }
 
 fn json_response(code: StatusCode, value: &Value, warnings: &[String]) -> Response {
-    let mut response = (code, [("content-type", "application/json")], value.to_string()).into_response();
+    // The real server's JSON encoder ends every body with a newline.
+    let mut text = value.to_string();
+    text.push('\n');
+    let mut response = (code, [("content-type", "application/json")], text).into_response();
     for warning in warnings {
         if let Ok(header) = HeaderValue::from_str(&format!("299 - \"{}\"", warning.replace('"', "\\\""))) {
             response.headers_mut().append("warning", header);
@@ -101,6 +104,7 @@ fn parse_target(state: &State, segments: &[&str]) -> Result<Option<Target>, ApiE
     let subresource = rest.get(2).map(|s| (*s).to_owned());
     if let Some(sub) = &subresource
         && !(sub == "status" && def.status_subresource)
+        && !(sub == "scale" && def.scale_subresource)
         && !(sub == "finalize" && def.plural == "namespaces")
     {
         return Err(ApiError::no_route(&segments.join("/")));
@@ -236,6 +240,11 @@ fn route(
     let shape = Shape::from_headers(headers);
     let def = &target.def;
     let subresource = target.subresource.as_deref();
+    if subresource == Some("scale")
+        && let Some(name) = target.name.as_deref()
+    {
+        return scale_route(state, method, headers, body, &params, def, &namespace, name);
+    }
     match (method.clone(), target.name.as_deref()) {
         (Method::GET, None) if flag(&params, "watch") => watch(
             state.clone(),
@@ -282,21 +291,7 @@ fn route(
         }
         (Method::PATCH, Some(name)) => {
             params::validate(&params, OptionsKind::Patch)?;
-            let content_type = headers
-                .get("content-type")
-                .and_then(|c| c.to_str().ok())
-                .unwrap_or_default();
-            let kind = if content_type.contains("apply-patch") {
-                PatchType::Apply
-            } else if content_type.contains("json-patch") {
-                PatchType::Json
-            } else if content_type.contains("strategic") {
-                PatchType::Strategic
-            } else if content_type.contains("merge-patch") {
-                PatchType::Merge
-            } else {
-                return Err(ApiError::unsupported_patch());
-            };
+            let kind = patch_type(headers)?;
             if kind == PatchType::Apply && params.get("fieldManager").is_none_or(String::is_empty) {
                 return Err(ApiError::bad_request(
                     "PatchOptions.meta.k8s.io \"\" is invalid: fieldManager: Required value: is required for apply patch",
@@ -316,7 +311,7 @@ fn route(
         (Method::DELETE, Some(name)) => {
             // DeleteOptions may come as protobuf (Helm): then only the query parameters count.
             let options = parse_body(headers, body).unwrap_or(Value::Null);
-            params::validate(&params, OptionsKind::Delete)?;
+            params::validate(&params::with_delete_body(&params, &options), OptionsKind::Delete)?;
             let dry_run = params.contains_key("dryRun")
                 || options["dryRun"]
                     .as_array()
@@ -368,6 +363,63 @@ fn route(
             ))
         }
         _ => Err(ApiError::method_not_allowed()),
+    }
+}
+
+/// The `/scale` subresource.
+#[allow(clippy::too_many_arguments)]
+fn scale_route(
+    state: &State,
+    method: &Method,
+    headers: &HeaderMap,
+    body: &Bytes,
+    params: &Params,
+    def: &ResourceDef,
+    namespace: &str,
+    name: &str,
+) -> Result<Response, ApiError> {
+    let scale = match *method {
+        Method::GET => crate::scale::get(state, def, namespace, name)?,
+        Method::PUT | Method::PATCH => {
+            let kind = if *method == Method::PUT {
+                params::validate(params, OptionsKind::Update)?;
+                None
+            } else {
+                params::validate(params, OptionsKind::Patch)?;
+                Some(patch_type(headers)?)
+            };
+            let options = write_options(params, headers)?;
+            crate::scale::write(
+                state,
+                def,
+                namespace,
+                name,
+                parse_body(headers, body)?,
+                kind,
+                &options,
+            )?
+        }
+        _ => return Err(ApiError::method_not_allowed()),
+    };
+    Ok(ok(&scale))
+}
+
+/// The patch type of a PATCH's content type.
+fn patch_type(headers: &HeaderMap) -> Result<PatchType, ApiError> {
+    let content_type = headers
+        .get("content-type")
+        .and_then(|c| c.to_str().ok())
+        .unwrap_or_default();
+    if content_type.contains("apply-patch") {
+        Ok(PatchType::Apply)
+    } else if content_type.contains("json-patch") {
+        Ok(PatchType::Json)
+    } else if content_type.contains("strategic") {
+        Ok(PatchType::Strategic)
+    } else if content_type.contains("merge-patch") {
+        Ok(PatchType::Merge)
+    } else {
+        Err(ApiError::unsupported_patch())
     }
 }
 
@@ -431,8 +483,8 @@ fn list(
         let store = state.store.lock().map_err(|_| ApiError::poisoned())?;
         (store.list(&def.bucket, namespace), store.rv())
     };
-    let is_events = def.plural == "events";
-    // Objects stay shared (no deep copy) unless they are events, which are converted for this API.
+    let api_version = def.api_version();
+    // Objects stay shared (no deep copy) unless another group version stored them (events, HPAs).
     let mut matching = objects
         .into_iter()
         .filter(|o| {
@@ -446,7 +498,7 @@ fn list(
             })
         })
         .map(|o| {
-            if is_events {
+            if o["apiVersion"].as_str() != Some(api_version.as_str()) {
                 Arc::new(convert(def, o.as_ref().clone()))
             } else {
                 o
@@ -513,8 +565,15 @@ fn parse_body(headers: &HeaderMap, body: &Bytes) -> Result<Value, ApiError> {
         .or_else(|_| serde_saphyr::from_slice::<Value>(body))
         .map_err(|e| ApiError::bad_request(format!("the body of the request could not be decoded: {e}")))
 }
+/// An object of a store shared by two group versions, as the requested one: events are converted between
+/// `v1` and `events.k8s.io/v1`; other kinds (HorizontalPodAutoscaler `v1`/`v2`) only get the requested
+/// `apiVersion` (no field conversion).
 pub fn convert(def: &ResourceDef, mut object: Value) -> Value {
     if def.plural != "events" {
+        let wanted = def.api_version();
+        if object["apiVersion"].as_str().is_some_and(|v| v != wanted) {
+            object["apiVersion"] = json!(wanted);
+        }
         return object;
     }
     let wanted = def.api_version();

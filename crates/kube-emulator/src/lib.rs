@@ -21,6 +21,7 @@
 
 pub mod builtins;
 mod cel;
+mod defaults;
 mod delete;
 mod discovery;
 mod errors;
@@ -32,6 +33,7 @@ mod openapi;
 mod params;
 mod protobuf;
 pub mod resources;
+mod scale;
 pub mod schema;
 pub mod select;
 mod ssa;

@@ -77,7 +77,7 @@ pub fn v3_group_version(defs: &[ResourceDef], group: &str, version: &str) -> Opt
         schemas.insert(schema_name(def), schema);
     }
     Some(
-        json!({"openapi": "3.0.0", "info": {"title": "Kubernetes", "version": "v1.32.0"}, "paths": paths,
+        json!({"openapi": "3.0.0", "info": {"title": "Kubernetes", "version": "v1.33.0"}, "paths": paths,
         "components": {"schemas": schemas}}),
     )
 }
@@ -94,6 +94,6 @@ pub fn v2(defs: &[ResourceDef]) -> Value {
             json!([{"group": def.group, "version": def.version, "kind": def.kind}]);
         definitions.insert(schema_name(def), schema);
     }
-    json!({"swagger": "2.0", "info": {"title": "Kubernetes", "version": "v1.32.0"}, "paths": {},
+    json!({"swagger": "2.0", "info": {"title": "Kubernetes", "version": "v1.33.0"}, "paths": {},
         "definitions": definitions})
 }

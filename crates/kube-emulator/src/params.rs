@@ -152,6 +152,25 @@ pub fn validate(params: &Params, kind: OptionsKind) -> Result<(), ApiError> {
     }
 }
 
+/// The parameters of a DELETE with the `propagationPolicy` and `dryRun` of its `DeleteOptions` body, which
+/// the server checks the same way.
+pub fn with_delete_body(params: &Params, body: &serde_json::Value) -> Params {
+    let mut merged = params.clone();
+    if let Some(policy) = body["propagationPolicy"].as_str() {
+        merged.insert("propagationPolicy".into(), policy.to_owned());
+    }
+    if let Some(other) = body["dryRun"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(serde_json::Value::as_str)
+        .find(|d| *d != "All")
+    {
+        merged.insert("dryRun".into(), other.to_owned());
+    }
+    merged
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

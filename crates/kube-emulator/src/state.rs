@@ -39,7 +39,8 @@ impl State {
         };
         for ns in ["default", "kube-system", "kube-public", "kube-node-lease"] {
             let object = json!({"apiVersion": "v1", "kind": "Namespace",
-                "metadata": {"name": ns, "uid": state.uid(), "creationTimestamp": now()},
+                "metadata": {"name": ns, "uid": state.uid(), "creationTimestamp": now(),
+                    "labels": {"kubernetes.io/metadata.name": ns}},
                 "spec": {"finalizers": ["kubernetes"]}, "status": {"phase": "Active"}});
             if let Ok(mut store) = state.store.lock() {
                 store.put("/namespaces", "", ns, object, true);

@@ -208,11 +208,9 @@ pub fn create(
     {
         map.remove("status");
     }
+    crate::defaults::apply(def, &mut object, None, &store);
     if def.plural == "customresourcedefinitions" {
         crd_accepted(state, &mut object, None);
-    }
-    if def.plural == "namespaces" {
-        object["status"] = json!({"phase": "Active"});
     }
     if !applied {
         ssa::record_update(def, None, &mut object, &options.manager, None);
@@ -281,6 +279,7 @@ fn write_over(state: &State, store: &mut Store, w: &Over<'_>, old: &Value, mut n
             }
         }
     }
+    crate::defaults::apply(def, &mut new, Some(old), store);
     if w.record_manager {
         ssa::record_update(def, Some(old), &mut new, &w.options.manager, w.subresource);
     }

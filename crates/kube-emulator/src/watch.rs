@@ -21,7 +21,7 @@ use crate::table::table;
 fn watch_event(def: &ResourceDef, shape: Shape, kind: &str, object: &Value) -> Bytes {
     let shaped = match shape {
         _ if kind == "BOOKMARK" => None,
-        Shape::Object if def.plural != "events" => None,
+        Shape::Object if object["apiVersion"].as_str() == Some(def.api_version().as_str()) => None,
         Shape::Object => Some(convert(def, object.clone())),
         Shape::Metadata => Some(metadata_only(object)),
         Shape::Table => {

@@ -157,7 +157,11 @@ async fn strategic_merge_keeps_other_containers_and_dry_run_stores_nothing() {
     .body;
     assert_eq!(
         patched["spec"]["template"]["spec"]["containers"],
-        json!([{"name": "app", "image": "app:2"}, {"name": "side", "image": "side:1"}])
+        // With the defaults the real server's `SetDefaults_Container` adds.
+        json!([{"name": "app", "image": "app:2", "imagePullPolicy": "IfNotPresent",
+            "terminationMessagePath": "/dev/termination-log", "terminationMessagePolicy": "File"},
+            {"name": "side", "image": "side:1", "imagePullPolicy": "IfNotPresent",
+            "terminationMessagePath": "/dev/termination-log", "terminationMessagePolicy": "File"}])
     );
     assert_eq!(patched["metadata"]["generation"], 2);
     let widgets = with_widgets().await;
