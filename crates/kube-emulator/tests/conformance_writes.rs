@@ -186,10 +186,8 @@ fn every_cel_rule_of_the_projects_crd_compiles() {
         env!("CARGO_MANIFEST_DIR"),
         "/../../deploy/crds/eksclusters.eksoperator.io.yaml"
     );
-    let Ok(text) = std::fs::read_to_string(path) else {
-        eprintln!("skipped: {path} is not there yet");
-        return;
-    };
+    let text = std::fs::read_to_string(path)
+        .unwrap_or_else(|e| panic!("the project's CRD {path} cannot be read: {e}"));
     fn rules(value: &Value, out: &mut Vec<String>) {
         match value {
             Value::Object(map) => {
@@ -306,26 +304,22 @@ async fn library_apply_helpers() {
 const EKS_CLUSTERS: &str = "/apis/eksoperator.io/v1alpha1/namespaces/default/eksclusters";
 
 /// An emulator serving the project's EksCluster CRD, and the project's minimal example as a JSON value;
-/// `None` (the test is skipped) when the repository has no CRD or example yet.
-async fn with_the_projects_crd() -> Option<(Emulator, Value)> {
+/// a missing CRD or example fails the test.
+async fn with_the_projects_crd() -> (Emulator, Value) {
     let root = concat!(env!("CARGO_MANIFEST_DIR"), "/../../deploy");
-    let (Ok(crd), Ok(example)) = (
-        std::fs::read_to_string(format!("{root}/crds/eksclusters.eksoperator.io.yaml")),
-        std::fs::read_to_string(format!("{root}/examples/minimal-single-region.yaml")),
-    ) else {
-        eprintln!("skipped: the project's CRD or example is not there yet");
-        return None;
+    let read = |path: String| {
+        std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path} cannot be read: {e}"))
     };
+    let crd = read(format!("{root}/crds/eksclusters.eksoperator.io.yaml"));
+    let example = read(format!("{root}/examples/minimal-single-region.yaml"));
     let emulator = Emulator::start().await.unwrap();
     emulator.apply_yaml(&crd).unwrap();
-    Some((emulator, serde_saphyr::from_str(&example).unwrap()))
+    (emulator, serde_saphyr::from_str(&example).unwrap())
 }
 
 #[tokio::test]
 async fn every_rule_of_the_projects_crd_is_enforced() {
-    let Some((emulator, base)) = with_the_projects_crd().await else {
-        return;
-    };
+    let (emulator, base) = with_the_projects_crd().await;
     let path = EKS_CLUSTERS;
     let refused = |name: &str, change: &dyn Fn(&mut Value)| {
         let mut object = base.clone();
@@ -396,9 +390,7 @@ async fn every_rule_of_the_projects_crd_is_enforced() {
 
 #[tokio::test]
 async fn the_subnet_defining_fields_of_the_projects_crd_are_immutable() {
-    let Some((emulator, base)) = with_the_projects_crd().await else {
-        return;
-    };
+    let (emulator, base) = with_the_projects_crd().await;
     let path = EKS_CLUSTERS;
     // `full` sets every subnet-defining field but availabilityZones; `bare` sets none of them.
     let mut full = base.clone();
