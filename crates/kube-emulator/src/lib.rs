@@ -1,10 +1,10 @@
 //! An in-memory Kubernetes API server for tests and the local mode of eks-operator.
 //!
-//! It serves discovery, OpenAPI (enough for kubectl's server-side field validation and `explain`), the
-//! built-in resources the operator and its chart use, and any resource defined by a CustomResourceDefinition
-//! (schema validation, defaulting, pruning, CEL rules), with get/list/watch/create/update/patch (merge, JSON,
-//! strategic, server-side apply with managedFields)/delete, finalizers, the status subresource, garbage
-//! collection of owned objects and `Table` output. See the crate README for what is deliberately not
+//! It serves discovery, OpenAPI (enough for kubectl's server-side field validation and `explain`), every
+//! built-in resource of Kubernetes 1.33 (stored only, with the server's defaults) and any resource defined
+//! by a CustomResourceDefinition (schema validation, defaulting, pruning, CEL rules), with
+//! get/list/watch/create/update/patch (merge, JSON, strategic, server-side apply with managedFields)/delete,
+//! finalizers, the status and scale subresources, garbage collection of owned objects and `Table` output. See the crate README for what is deliberately not
 //! emulated.
 //!
 //! ```no_run
