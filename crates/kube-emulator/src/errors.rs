@@ -41,12 +41,14 @@ impl ApiError {
         )
     }
 
-    /// 404 for a path that serves nothing.
+    /// 404 for a path that serves nothing, worded as kube-apiserver's not-found handler words it (the path
+    /// is only logged).
     pub fn no_route(path: &str) -> Self {
+        tracing::debug!(path, "no resource is served here");
         Self::new(
             404,
             "NotFound",
-            format!("the server could not find the requested resource ({path})"),
+            "the server could not find the requested resource".into(),
             json!({}),
         )
     }
