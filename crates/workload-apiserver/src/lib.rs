@@ -224,6 +224,16 @@ impl WorkloadApiServer {
         self.shared.node_group_health(name)
     }
 
+    /// The self-managed instances (tagged `kubernetes.io/cluster/<name>=owned`) the reconcile loop has seen,
+    /// with their private DNS names, whether or not their role lets them join.
+    pub fn seen_instances(&self) -> BTreeMap<String, String> {
+        self.shared
+            .instance_dns
+            .lock()
+            .map(|d| d.clone())
+            .unwrap_or_default()
+    }
+
     /// The in-process store, bypassing authentication (white-box checks).
     pub fn store(&self) -> Option<&Arc<kube_emulator::State>> {
         self.emulator.as_ref().map(kube_emulator::Emulator::state)
