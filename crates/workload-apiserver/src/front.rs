@@ -17,13 +17,13 @@ use hyper_util::rt::{TokioExecutor, TokioIo};
 use serde_json::json;
 use tokio::sync::Notify;
 
-use crate::access::{ClusterAccess, TemplateValues, policies_allow};
+use crate::access::{ClusterAccess, Identity, TemplateValues, policies_allow};
 use crate::nodes::{HealthIssue, ManagedNodeGroupNodes};
 use crate::persist::Saved;
 use crate::rbac::{RequestAttributes, allows};
 use crate::sts::{Caller, StsError};
 use crate::token::TokenError;
-use crate::{WorkloadConfig, signature, sts, token};
+use crate::{WorkloadConfig, review, signature, sts, token};
 
 /// A body of either side.
 pub type Body = BoxBody<Bytes, hyper::Error>;
@@ -52,6 +52,8 @@ pub struct Shared {
     pub wake: Notify,
     /// HTTP client.
     pub client: HttpClient,
+    /// Access key id → secret of credentials whose signatures are verified (starts as the configuration's).
+    pub known_credentials: RwLock<BTreeMap<String, String>>,
     callers: Mutex<BTreeMap<String, (Caller, Instant)>>,
 }
 
@@ -98,7 +100,6 @@ impl Shared {
             ..ClusterAccess::default()
         };
         Self {
-            config,
             upstream,
             state,
             access: RwLock::new(access),
@@ -109,6 +110,8 @@ impl Shared {
             wake: Notify::new(),
             client: Client::builder(TokioExecutor::new()).build_http(),
             callers: Mutex::default(),
+            known_credentials: RwLock::new(config.known_credentials.clone()),
+            config,
         }
     }
 
@@ -170,8 +173,13 @@ impl Shared {
             tracing::info!(reason = error.name(), %error, "token refused");
             unauthorized()
         })?;
-        if let Some(secret) = self.config.known_credentials.get(&call.access_key_id)
-            && !signature::matches(&call, secret, &self.config.cluster_name)
+        let secret = self
+            .known_credentials
+            .read()
+            .ok()
+            .and_then(|k| k.get(&call.access_key_id).cloned());
+        if let Some(secret) = secret
+            && !signature::matches(&call, &secret, &self.config.cluster_name)
         {
             let error = TokenError::SignatureMismatch(self.config.cluster_name.clone());
             tracing::info!(reason = error.name(), %error, "token refused");
@@ -237,16 +245,24 @@ impl Shared {
             tracing::info!(caller = caller.arn, "no mapping names the caller");
             return unauthorized();
         };
+        let mut identity = identity;
+        if let Some((user, groups)) = review::impersonation(request.headers()) {
+            for check in review::impersonation_checks(&user, &groups) {
+                if !self.allowed(&identity, &check) {
+                    let details = json!({"name": check.name, "kind": check.resource});
+                    return status(
+                        403,
+                        "Forbidden",
+                        &check.forbidden_message(&identity.user.name),
+                        Some(details),
+                    );
+                }
+            }
+            identity = review::impersonated(user, groups);
+        }
         let attributes =
             RequestAttributes::from_request(request.method(), request.uri().path(), request.uri().query());
-        let allowed = identity.user.groups.iter().any(|g| g == "system:masters")
-            || policies_allow(&identity.policies, &attributes)
-            || self
-                .state
-                .store
-                .lock()
-                .is_ok_and(|store| allows(&store, &identity.user, &attributes));
-        if !allowed {
+        if !self.allowed(&identity, &attributes) {
             let details = json!({"name": attributes.name, "kind": attributes.resource});
             return status(
                 403,
@@ -255,10 +271,67 @@ impl Shared {
                 Some(details),
             );
         }
+        if let Some(kind) = review::review_kind(request.method(), request.uri().path()) {
+            return self.review(kind, request, &identity, &caller).await;
+        }
         if let Some(table) = crate::nodes::table_response(&self.state, &request, &attributes) {
             return table;
         }
         self.forward(request).await
+    }
+
+    fn allowed(&self, identity: &Identity, attributes: &RequestAttributes) -> bool {
+        identity.user.groups.iter().any(|g| g == "system:masters")
+            || policies_allow(&identity.policies, attributes)
+            || self
+                .state
+                .store
+                .lock()
+                .is_ok_and(|store| allows(&store, &identity.user, attributes))
+    }
+
+    async fn review(
+        &self,
+        kind: review::Review,
+        request: http::Request<Incoming>,
+        identity: &Identity,
+        caller: &Caller,
+    ) -> http::Response<Body> {
+        let path = request.uri().path().to_owned();
+        let Ok(body) = request.into_body().collect().await.map(|b| b.to_bytes()) else {
+            return status(400, "BadRequest", "unreadable body", None);
+        };
+        let answer = match kind {
+            review::Review::Access => {
+                let Some(review) = serde_json::from_slice::<serde_json::Value>(&body)
+                    .ok()
+                    .or_else(|| review::decode_protobuf_access_review(&body))
+                else {
+                    return status(
+                        400,
+                        "BadRequest",
+                        "the body is not a SelfSubjectAccessReview",
+                        None,
+                    );
+                };
+                let allowed = self.allowed(identity, &review::review_attributes(&review));
+                review::access_review_answer(review, allowed)
+            }
+            review::Review::Subject => {
+                let version = path
+                    .trim_start_matches("/apis/")
+                    .rsplit_once('/')
+                    .map_or("", |(v, _)| v);
+                review::subject_review_answer(version, &identity.user, caller)
+            }
+        };
+        let mut response = http::Response::new(full(answer.to_string()));
+        *response.status_mut() = http::StatusCode::CREATED;
+        response.headers_mut().insert(
+            http::header::CONTENT_TYPE,
+            http::HeaderValue::from_static("application/json"),
+        );
+        response
     }
 
     async fn forward(&self, request: http::Request<Incoming>) -> http::Response<Body> {
@@ -270,6 +343,10 @@ impl Shared {
         parts.uri = uri;
         parts.headers.remove(http::header::AUTHORIZATION);
         parts.headers.remove(http::header::HOST);
+        // Impersonation was authorized and applied here; the store must not see it.
+        for header in ["impersonate-user", "impersonate-group", "impersonate-uid"] {
+            parts.headers.remove(header);
+        }
         let upstream = http::Request::from_parts(parts, body.boxed());
         match self.client.request(upstream).await {
             Ok(response) => response.map(BodyExt::boxed),

@@ -24,6 +24,7 @@ pub mod nodes;
 mod persist;
 pub mod policies;
 pub mod rbac;
+mod review;
 mod signature;
 pub mod sts;
 pub mod tls;
@@ -212,6 +213,14 @@ impl WorkloadApiServer {
     /// Replaces who may use the cluster (authentication mode, creator, access entries).
     pub fn set_access(&self, access: ClusterAccess) {
         self.shared.set_access(access);
+    }
+
+    /// Adds the secret of an access key (for example one that the local AWS endpoint saw STS `AssumeRole`
+    /// return), so tokens it signs are verified for this cluster's name from now on.
+    pub fn add_known_credentials(&self, access_key_id: &str, secret_access_key: &str) {
+        if let Ok(mut known) = self.shared.known_credentials.write() {
+            known.insert(access_key_id.to_owned(), secret_access_key.to_owned());
+        }
     }
 
     /// Replaces the managed node groups whose nodes should exist.

@@ -187,8 +187,7 @@ impl Rule {
                 || (!request.subresource.is_empty() && *r == format!("*/{}", request.subresource))
                 || (!request.subresource.is_empty() && *r == format!("{}/*", request.resource))
         });
-        let name_ok =
-            self.resource_names.is_empty() || self.resource_names.iter().any(|n| *n == request.name);
+        let name_ok = self.resource_names.is_empty() || self.resource_names.contains(&request.name);
         group_ok && resource_ok && name_ok
     }
 }

@@ -178,6 +178,53 @@ async fn an_aws_auth_mapped_view_only_user_gets_403_with_the_real_message() {
     let (ok, _, err) = kubectl(&viewer_kc, &["get", "secrets", "-n", "default"]);
     assert!(!ok);
     assert!(err.contains("cannot list resource \"secrets\""), "{err}");
+    // `kubectl auth can-i` and `kubectl auth whoami` answer from the same rules.
+    let (ok, out, err) = kubectl(
+        &viewer_kc,
+        &["auth", "can-i", "create", "configmaps", "-n", "default"],
+    );
+    assert!(!ok && out.trim() == "no", "{out}{err}");
+    let (ok, out, err) = kubectl(&viewer_kc, &["auth", "can-i", "list", "pods", "-n", "default"]);
+    assert!(ok && out.trim() == "yes", "{out}{err}");
+    let (ok, out, err) = kubectl(
+        &viewer_kc,
+        &[
+            "auth",
+            "whoami",
+            "-o",
+            "jsonpath={.status.userInfo.username} {.status.userInfo.extra.canonicalArn[0]}",
+        ],
+    );
+    assert!(ok, "{err}");
+    assert_eq!(out.trim(), format!("viewer:tester {viewer_role}"));
+    // Impersonation needs the impersonate verb: the admin has it, the viewer does not.
+    let (ok, _, err) = kubectl(
+        &admin_kc,
+        &[
+            "create",
+            "configmap",
+            "y",
+            "-n",
+            "default",
+            "--as",
+            "viewer:tester",
+            "--as-group",
+            "viewers",
+        ],
+    );
+    assert!(
+        !ok && err.contains("configmaps is forbidden: User \"viewer:tester\""),
+        "{err}"
+    );
+    let (ok, _, err) = kubectl(
+        &viewer_kc,
+        &["get", "secrets", "-n", "default", "--as", "kubernetes-admin"],
+    );
+    assert!(!ok);
+    assert!(
+        err.contains("users \"kubernetes-admin\" is forbidden: User \"viewer:tester\" cannot impersonate resource \"users\" in API group \"\" at the cluster scope"),
+        "{err}"
+    );
     // A RoleBinding to edit in one namespace lets the viewer write there only.
     let binding = "apiVersion: rbac.authorization.k8s.io/v1\nkind: RoleBinding\nmetadata: {name: viewers-edit, namespace: default}\nroleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: edit}\nsubjects:\n- {apiGroup: rbac.authorization.k8s.io, kind: User, name: \"viewer:tester\"}\n";
     let (ok, _, err) = kubectl_stdin(&admin_kc, &["apply", "-f", "-"], Some(binding));
@@ -185,7 +232,7 @@ async fn an_aws_auth_mapped_view_only_user_gets_403_with_the_real_message() {
     let (ok, _, err) = kubectl(&viewer_kc, &["create", "configmap", "x", "-n", "default"]);
     assert!(ok, "{err}");
     let (ok, _, err) = kubectl(&viewer_kc, &["create", "configmap", "x", "-n", "kube-system"]);
-    assert!(!ok && err.contains("Forbidden"), "{err}");
+    assert!(!ok && err.contains("configmaps is forbidden"), "{err}");
     server.shutdown().await;
 }
 
@@ -244,7 +291,7 @@ async fn access_entries_and_policies_rule_in_api_mode() {
     let (status, body) = call(&viewer, "GET", "/api/v1/namespaces/default/pods", "").await;
     assert_eq!(status, 403);
     assert_eq!(body["reason"], "Forbidden");
-    let user = format!("arn:aws:sts::123456789012:assumed-role/viewer/tester");
+    let user = "arn:aws:sts::123456789012:assumed-role/viewer/tester";
     assert_eq!(
         body["message"],
         format!(
@@ -267,5 +314,63 @@ async fn access_entries_and_policies_rule_in_api_mode() {
         entries: Vec::new(),
     });
     assert_eq!(call(&admin, "GET", "/api/v1/nodes", "").await.0, 401);
+    server.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn watches_stream_through_the_tls_front() {
+    use http_body_util::BodyExt;
+    let moto = Moto::start();
+    let (creator, creds) = assume_role(&moto, "creator");
+    let server = start(&moto, &creator, |_| {}).await;
+    let (endpoint, ca) = (server.endpoint(), server.certificate_authority());
+    let token = sdk_token(
+        &creds,
+        CLUSTER,
+        &format!("127.0.0.1:{}", moto.port),
+        SystemTime::now(),
+    );
+    let (status, mut body) = open_stream(
+        &endpoint,
+        &ca,
+        "/api/v1/namespaces/default/configmaps?watch=true",
+        &token,
+    )
+    .await;
+    assert_eq!(status, 200);
+    // The watch is open (headers arrived) before the object exists; its event must arrive on the stream.
+    let (status, created) = request(
+        &endpoint,
+        &ca,
+        "POST",
+        "/api/v1/namespaces/default/configmaps",
+        Some(&token),
+        r#"{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"watched"}}"#,
+    )
+    .await;
+    assert_eq!(status, 201, "{created}");
+    let mut seen = String::new();
+    let read = async {
+        while let Some(frame) = body.frame().await {
+            if let Ok(data) = frame.unwrap().into_data() {
+                seen.push_str(&String::from_utf8_lossy(&data));
+                if seen.contains("\"ADDED\"") && seen.contains("watched") {
+                    return;
+                }
+            }
+        }
+    };
+    tokio::time::timeout(Duration::from_secs(20), read)
+        .await
+        .expect("the ADDED event streamed through");
+    // An unauthenticated watch is refused before it reaches the store.
+    let (status, _) = open_stream(
+        &endpoint,
+        &ca,
+        "/api/v1/namespaces/default/configmaps?watch=true",
+        "nope",
+    )
+    .await;
+    assert_eq!(status, 401);
     server.shutdown().await;
 }

@@ -216,6 +216,37 @@ fn ca_der(ca_data: &str) -> rustls::pki_types::CertificateDer<'static> {
         .into()
 }
 
+/// Opens a streaming GET (a watch) over HTTPS; returns the status and the body to read frames from.
+pub async fn open_stream(
+    endpoint: &str,
+    ca_data: &str,
+    path: &str,
+    token: &str,
+) -> (u16, hyper::body::Incoming) {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let mut roots = rustls::RootCertStore::empty();
+    roots.add(ca_der(ca_data)).unwrap();
+    let config = rustls::ClientConfig::builder()
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    let connector = tokio_rustls::TlsConnector::from(Arc::new(config));
+    let authority = endpoint.trim_start_matches("https://");
+    let tcp = tokio::net::TcpStream::connect(authority).await.unwrap();
+    let server_name = rustls::pki_types::ServerName::try_from("127.0.0.1").unwrap();
+    let tls = connector.connect(server_name, tcp).await.unwrap();
+    let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(tls))
+        .await
+        .unwrap();
+    tokio::spawn(connection);
+    let request = http::Request::get(path)
+        .header("host", authority)
+        .header("authorization", format!("Bearer {token}"))
+        .body(Full::new(bytes::Bytes::new()))
+        .unwrap();
+    let response = sender.send_request(request).await.unwrap();
+    (response.status().as_u16(), response.into_body())
+}
+
 /// One HTTPS request to the server, verifying its certificate against the cluster CA: (status, body).
 pub async fn request(
     endpoint: &str,
