@@ -1,60 +1,13 @@
 //! The emulator driven by the machine's real kubectl, as a user would.
 #![allow(clippy::unwrap_used)]
 
-use std::io::Write;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::path::Path;
 
-use kube_emulator::Emulator;
+mod common;
 
-fn kubectl_binary() -> PathBuf {
-    std::env::var_os("KUBECTL").map(PathBuf::from).unwrap_or_else(|| {
-        std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default())
-            .map(|d| d.join("kubectl"))
-            .find(|p| p.is_file())
-            .expect("kubectl is required on PATH for these tests")
-    })
-}
-
-fn kubectl(config: &Path, args: &[&str], stdin: Option<&str>) -> (bool, String, String) {
-    let mut child = Command::new(kubectl_binary())
-        .arg("--kubeconfig")
-        .arg(config)
-        // A discovery cache per test: ports are reused, caches must not be.
-        .arg("--cache-dir")
-        .arg(config.with_file_name("kube-cache"))
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut input = child.stdin.take().unwrap();
-    input.write_all(stdin.unwrap_or_default().as_bytes()).unwrap();
-    drop(input);
-    let out = child.wait_with_output().unwrap();
-    (
-        out.status.success(),
-        String::from_utf8_lossy(&out.stdout).into(),
-        String::from_utf8_lossy(&out.stderr).into(),
-    )
-}
-
-fn ok(config: &Path, args: &[&str], stdin: Option<&str>) -> String {
-    let (success, stdout, stderr) = kubectl(config, args, stdin);
-    assert!(success, "kubectl {}: {stdout}{stderr}", args.join(" "));
-    stdout
-}
+use common::kubectl::{kubectl, ok, started};
 
 const FIXTURE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/widget-crd.yaml");
-
-async fn started() -> (Emulator, tempfile::TempDir, PathBuf) {
-    let emulator = Emulator::start().await.unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let config = dir.path().join("kubeconfig");
-    emulator.write_kubeconfig(&config).unwrap();
-    (emulator, dir, config)
-}
 
 fn widget(name: &str, extra: &str) -> String {
     format!("apiVersion: example.io/v1\nkind: Widget\nmetadata: {{name: {name}}}\nspec:\n  size: 3\n{extra}")
@@ -512,116 +465,5 @@ async fn events_from_the_kube_rs_recorder_show_in_kubectl() {
             None,
         );
         assert_eq!(core, "2", "the series count shows in the core/v1 shape");
-    });
-}
-
-/// Kinds beyond the ones the operator uses, in one multi-document manifest, as a user would apply it.
-const WORKLOADS: &str = "apiVersion: v1
-kind: ReplicationController
-metadata: {name: rc}
-spec:
-  selector: {app: rc}
-  template:
-    metadata: {labels: {app: rc}}
-    spec: {containers: [{name: app, image: registry.k8s.io/pause:3.10}]}
----
-apiVersion: apps/v1
-kind: DaemonSet
-metadata: {name: ds}
-spec:
-  selector: {matchLabels: {app: ds}}
-  template:
-    metadata: {labels: {app: ds}}
-    spec: {containers: [{name: app, image: registry.k8s.io/pause:3.10}]}
----
-apiVersion: apps/v1
-kind: Deployment
-metadata: {name: web}
-spec:
-  selector: {matchLabels: {app: web}}
-  template:
-    metadata: {labels: {app: web}}
-    spec: {containers: [{name: app, image: registry.k8s.io/pause:3.10}]}
----
-apiVersion: batch/v1
-kind: CronJob
-metadata: {name: cj}
-spec:
-  schedule: '*/5 * * * *'
-  jobTemplate:
-    spec:
-      template:
-        spec: {restartPolicy: OnFailure, containers: [{name: app, image: registry.k8s.io/pause:3.10}]}
----
-apiVersion: networking.k8s.io/v1
-kind: Ingress
-metadata: {name: ing}
-spec:
-  defaultBackend: {service: {name: web, port: {number: 80}}}
----
-apiVersion: storage.k8s.io/v1
-kind: StorageClass
-metadata: {name: fast}
-provisioner: example.com/fast
----
-apiVersion: scheduling.k8s.io/v1
-kind: PriorityClass
-metadata: {name: high}
-value: 1000
-";
-
-#[tokio::test(flavor = "multi_thread")]
-async fn every_kind_of_an_ordinary_manifest_with_kubectl() {
-    let (_emulator, _dir, config) = started().await;
-    let config = config.as_path();
-    tokio::task::block_in_place(|| {
-        let applied = ok(config, &["apply", "-f", "-"], Some(WORKLOADS));
-        for line in [
-            "replicationcontroller/rc created",
-            "daemonset.apps/ds created",
-            "cronjob.batch/cj created",
-            "ingress.networking.k8s.io/ing created",
-            "storageclass.storage.k8s.io/fast created",
-            "priorityclass.scheduling.k8s.io/high created",
-        ] {
-            assert!(applied.contains(line), "{applied}");
-        }
-        // Applying again is a no-op for every kind (server defaults do not read as changes).
-        let again = ok(config, &["apply", "-f", "-"], Some(WORKLOADS));
-        assert_eq!(again.matches("unchanged").count(), 7, "{again}");
-        let all = ok(config, &["get", "all", "-o", "name"], None);
-        for name in [
-            "replicationcontroller/rc",
-            "daemonset.apps/ds",
-            "deployment.apps/web",
-            "cronjob.batch/cj",
-        ] {
-            assert!(all.contains(name), "{all}");
-        }
-        assert!(
-            ok(config, &["get", "rc,ds,sc,pc", "-o", "name"], None)
-                .contains("storageclass.storage.k8s.io/fast")
-        );
-        assert!(ok(config, &["scale", "deployment/web", "--replicas=3"], None).contains("scaled"));
-        let replicas = ok(
-            config,
-            &["get", "deploy/web", "-o", "jsonpath={.spec.replicas}"],
-            None,
-        );
-        assert_eq!(replicas, "3");
-        ok(config, &["scale", "rc/rc", "--replicas=2"], None);
-        assert_eq!(
-            ok(config, &["get", "rc/rc", "-o", "jsonpath={.spec.replicas}"], None),
-            "2"
-        );
-        let strategy = ok(
-            config,
-            &["get", "deploy/web", "-o", "jsonpath={.spec.strategy.type}"],
-            None,
-        );
-        assert_eq!(strategy, "RollingUpdate");
-        assert!(
-            ok(config, &["delete", "-f", "-"], Some(WORKLOADS)).contains("daemonset.apps \"ds\" deleted")
-        );
     });
 }

@@ -2,6 +2,8 @@
 //! them) and the widget CRD fixture.
 #![allow(clippy::unwrap_used, dead_code)]
 
+pub mod kubectl;
+
 use kube_emulator::Emulator;
 use serde_json::Value;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
