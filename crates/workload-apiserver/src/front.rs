@@ -369,6 +369,8 @@ pub async fn serve(
     let mut connections = tokio::task::JoinSet::new();
     loop {
         let Ok((stream, _)) = listener.accept().await else {
+            // Out of descriptors or similar: wait a little instead of spinning.
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
             continue;
         };
         while connections.try_join_next().is_some() {}

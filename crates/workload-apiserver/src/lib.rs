@@ -159,6 +159,11 @@ impl WorkloadApiServer {
             .map_err(|source| StartError::Bind { port, source })?;
         let emulator = kube_emulator::Emulator::start().await?;
         nodes::serve_nodes(emulator.state());
+        for crd in saved.crds() {
+            if let Err(error) = emulator.apply_json(&crd) {
+                tracing::warn!(%error, "a saved CustomResourceDefinition was refused");
+            }
+        }
         saved.restore(emulator.state());
         for object in policies::bootstrap_objects() {
             let name = object["metadata"]["name"].as_str().unwrap_or_default().to_owned();

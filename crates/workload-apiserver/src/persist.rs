@@ -31,6 +31,7 @@ pub enum PersistError {
 }
 
 const STATE_FILE: &str = "cluster-state.json";
+const CRD_BUCKET: &str = "apiextensions.k8s.io/customresourcedefinitions";
 
 /// One stored object.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -72,12 +73,39 @@ impl Saved {
         serde_json::from_str(&text).map_err(|source| PersistError::Parse { path, source })
     }
 
-    /// Puts the saved objects back into a fresh store (their uids and timestamps kept).
+    /// The saved CustomResourceDefinitions, ready to apply (so that their resources are served again).
+    pub fn crds(&self) -> Vec<Value> {
+        self.objects
+            .iter()
+            .filter(|o| o.bucket == CRD_BUCKET)
+            .map(|o| {
+                let mut crd = o.object.clone();
+                if let Some(metadata) = crd["metadata"].as_object_mut() {
+                    for field in [
+                        "resourceVersion",
+                        "managedFields",
+                        "uid",
+                        "creationTimestamp",
+                        "generation",
+                    ] {
+                        metadata.remove(field);
+                    }
+                }
+                if let Some(object) = crd.as_object_mut() {
+                    object.remove("status");
+                }
+                crd
+            })
+            .collect()
+    }
+
+    /// Puts the saved objects other than CRDs (see [`Self::crds`]) back into a fresh store (their uids and
+    /// timestamps kept).
     pub fn restore(&self, state: &Arc<kube_emulator::State>) {
         let Ok(mut store) = state.store.lock() else {
             return;
         };
-        for saved in &self.objects {
+        for saved in self.objects.iter().filter(|o| o.bucket != CRD_BUCKET) {
             let added = store.get(&saved.bucket, &saved.namespace, &saved.name).is_none();
             store.put(
                 &saved.bucket,

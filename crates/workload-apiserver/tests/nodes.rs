@@ -373,6 +373,29 @@ async fn a_restarted_server_keeps_its_ca_port_and_objects() {
     )
     .await;
     assert_eq!(status, 201, "{body}");
+    let crd = r#"{"apiVersion":"apiextensions.k8s.io/v1","kind":"CustomResourceDefinition","metadata":{"name":"widgets.example.io"},"spec":{"group":"example.io","scope":"Namespaced","names":{"plural":"widgets","singular":"widget","kind":"Widget"},"versions":[{"name":"v1","served":true,"storage":true,"schema":{"openAPIV3Schema":{"type":"object","properties":{"spec":{"type":"object","properties":{"size":{"type":"integer"}}}}}}}]}}"#;
+    let (status, body) = request(
+        &endpoint,
+        &ca,
+        "POST",
+        "/apis/apiextensions.k8s.io/v1/customresourcedefinitions",
+        Some(&token),
+        crd,
+    )
+    .await;
+    assert_eq!(status, 201, "{body}");
+    let widget =
+        r#"{"apiVersion":"example.io/v1","kind":"Widget","metadata":{"name":"w"},"spec":{"size":3}}"#;
+    let (status, body) = request(
+        &endpoint,
+        &ca,
+        "POST",
+        "/apis/example.io/v1/namespaces/default/widgets",
+        Some(&token),
+        widget,
+    )
+    .await;
+    assert_eq!(status, 201, "{body}");
     first.shutdown().await;
 
     let second = WorkloadApiServer::start(cfg).await.unwrap();
@@ -389,5 +412,16 @@ async fn a_restarted_server_keeps_its_ca_port_and_objects() {
     .await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["data"]["a"], "b");
+    let (status, body) = request(
+        &endpoint,
+        &ca,
+        "GET",
+        "/apis/example.io/v1/namespaces/default/widgets/w",
+        Some(&token),
+        "",
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["spec"]["size"], 3);
     second.shutdown().await;
 }
