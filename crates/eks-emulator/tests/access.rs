@@ -169,3 +169,58 @@ async fn access_entries_need_an_api_mode_and_the_creator_gets_cluster_admin() {
             .any(|p| p.name() == Some("AmazonEKSClusterAdminPolicy"))
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pod_identity_associations_are_one_per_service_account() {
+    let stack = Stack::start(Timing::Instant).await;
+    let sdk = stack.sdk("eu-west-1").await;
+    let net = network(&sdk).await;
+    let eks = aws_sdk_eks::Client::new(&sdk);
+    create_cluster(&eks, "pi", &net).send().await.unwrap();
+    active(&eks, "pi").await;
+    let role = "arn:aws:iam::123456789012:role/payments-api";
+    let create = || {
+        eks.create_pod_identity_association()
+            .cluster_name("pi")
+            .namespace("payments")
+            .service_account("api")
+            .role_arn(role)
+    };
+    let created = create().send().await.unwrap().association.unwrap();
+    assert!(created.association_id().unwrap().starts_with("a-"));
+    assert_eq!(
+        code(&create().send().await.unwrap_err()),
+        "ResourceInUseException"
+    );
+    let id = created.association_id().unwrap();
+    let listed = eks
+        .list_pod_identity_associations()
+        .cluster_name("pi")
+        .namespace("payments")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(listed.associations().len(), 1);
+    let other = "arn:aws:iam::123456789012:role/other";
+    let updated = eks
+        .update_pod_identity_association()
+        .cluster_name("pi")
+        .association_id(id)
+        .role_arn(other)
+        .send()
+        .await;
+    assert_eq!(updated.unwrap().association.unwrap().role_arn(), Some(other));
+    eks.delete_pod_identity_association()
+        .cluster_name("pi")
+        .association_id(id)
+        .send()
+        .await
+        .unwrap();
+    let gone = eks
+        .describe_pod_identity_association()
+        .cluster_name("pi")
+        .association_id(id)
+        .send()
+        .await;
+    assert_eq!(code(&gone.unwrap_err()), "ResourceNotFoundException");
+}

@@ -399,6 +399,33 @@ async fn updates_move_through_in_progress_and_follow_the_version_rules() {
     let vpc = cluster.resources_vpc_config().unwrap();
     assert!(vpc.endpoint_private_access() && vpc.endpoint_public_access());
     assert_eq!(vpc.public_access_cidrs(), ["203.0.113.10/32"]);
+
+    let encryption = || {
+        eks.associate_encryption_config()
+            .cluster_name("up")
+            .encryption_config(
+                aws_sdk_eks::types::EncryptionConfig::builder()
+                    .resources("secrets")
+                    .provider(
+                        aws_sdk_eks::types::Provider::builder()
+                            .key_arn("arn:aws:kms:us-east-1:123456789012:key/k")
+                            .build(),
+                    )
+                    .build(),
+            )
+    };
+    let update = encryption().send().await.unwrap().update.unwrap();
+    assert_eq!(
+        update.r#type(),
+        Some(&aws_sdk_eks::types::UpdateType::AssociateEncryptionConfig)
+    );
+    let cluster = active(&eks, "up").await;
+    assert_eq!(cluster.encryption_config().len(), 1);
+    assert_eq!(
+        code(&encryption().send().await.unwrap_err()),
+        "InvalidRequestException",
+        "only once"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

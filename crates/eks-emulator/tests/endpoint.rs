@@ -258,3 +258,48 @@ async fn insights_from_the_control_endpoint_gate_version_updates() {
     .await;
     assert_eq!(status, 400);
 }
+
+fn aws_cli(endpoint: &str, args: &[&str]) -> std::process::Output {
+    std::process::Command::new("aws")
+        .args(args)
+        .args([
+            "--endpoint-url",
+            endpoint,
+            "--region",
+            "eu-west-1",
+            "--output",
+            "json",
+        ])
+        .env("AWS_ACCESS_KEY_ID", "AKIDCLI")
+        .env("AWS_SECRET_ACCESS_KEY", "secret")
+        .env_remove("AWS_PROFILE")
+        .env("AWS_CONFIG_FILE", "/dev/null")
+        .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
+        .output()
+        .expect("the AWS CLI (aws) on PATH")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_aws_cli_reads_clusters_and_errors() {
+    let stack = Stack::start(Timing::Instant).await;
+    let sdk = stack.sdk("eu-west-1").await;
+    let net = network(&sdk).await;
+    let eks = aws_sdk_eks::Client::new(&sdk);
+    create_cluster(&eks, "cli", &net).send().await.unwrap();
+    active(&eks, "cli").await;
+    let url = stack.emulator.url();
+    let described = tokio::task::spawn_blocking(move || {
+        let ok = aws_cli(&url, &["eks", "describe-cluster", "--name", "cli"]);
+        let missing = aws_cli(&url, &["eks", "describe-cluster", "--name", "missing"]);
+        (ok, missing)
+    })
+    .await
+    .unwrap();
+    let (ok, missing) = described;
+    assert!(ok.status.success(), "{}", String::from_utf8_lossy(&ok.stderr));
+    let cluster: serde_json::Value = serde_json::from_slice(&ok.stdout).unwrap();
+    assert_eq!(cluster["cluster"]["status"], "ACTIVE");
+    assert_eq!(cluster["cluster"]["version"], "1.32");
+    assert!(!missing.status.success());
+    assert!(String::from_utf8_lossy(&missing.stderr).contains("ResourceNotFoundException"));
+}

@@ -286,6 +286,7 @@ pub async fn create(ctx: &Ctx<'_>) -> EksResult<Value> {
         updates: Vec::new(),
         access_entries: BTreeMap::new(),
         insights: Vec::new(),
+        pod_identity: BTreeMap::new(),
     };
     // With an API mode and the bootstrap flag, EKS gives the creator an access entry with cluster admin
     // (https://docs.aws.amazon.com/eks/latest/userguide/creating-access-entries.html).

@@ -6,6 +6,7 @@ pub mod error;
 pub mod lifecycle;
 pub mod model;
 pub mod nodegroups;
+pub mod pod_identity;
 pub mod route;
 pub mod tags;
 pub mod updates;
@@ -167,6 +168,12 @@ async fn run(ctx: &Ctx<'_>, route: Route) -> EksResult<Value> {
             access::disassociate(ctx, &name, &principal, &policy)
         }
         Route::ListAccessPolicies => access::list_policies(ctx),
+        Route::CreatePodIdentityAssociation(name) => pod_identity::create(ctx, &name),
+        Route::ListPodIdentityAssociations(name) => pod_identity::list(ctx, &name),
+        Route::DescribePodIdentityAssociation(name, id) => pod_identity::describe(ctx, &name, &id),
+        Route::UpdatePodIdentityAssociation(name, id) => pod_identity::update(ctx, &name, &id),
+        Route::DeletePodIdentityAssociation(name, id) => pod_identity::delete(ctx, &name, &id),
+        Route::AssociateEncryptionConfig(name) => updates::associate_encryption_config(ctx, &name),
         Route::ListInsights(name) => updates::list_insights(ctx, &name),
         Route::DescribeInsight(name, id) => updates::describe_insight(ctx, &name, &id),
     }

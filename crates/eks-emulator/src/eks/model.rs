@@ -71,6 +71,9 @@ pub struct ClusterRecord {
     /// Insights added through the control endpoint.
     #[serde(default)]
     pub insights: Vec<Value>,
+    /// Pod Identity associations by id (`PodIdentityAssociation` shapes).
+    #[serde(default)]
+    pub pod_identity: BTreeMap<String, Value>,
 }
 
 /// What the emulator created in the backend's EC2 for a control plane.

@@ -59,6 +59,18 @@ pub enum Route {
     DisassociateAccessPolicy(String, String, String),
     /// `GET /access-policies`.
     ListAccessPolicies,
+    /// `POST /clusters/{name}/pod-identity-associations`.
+    CreatePodIdentityAssociation(String),
+    /// `GET /clusters/{name}/pod-identity-associations`.
+    ListPodIdentityAssociations(String),
+    /// `GET /clusters/{name}/pod-identity-associations/{associationId}`.
+    DescribePodIdentityAssociation(String, String),
+    /// `POST /clusters/{name}/pod-identity-associations/{associationId}`.
+    UpdatePodIdentityAssociation(String, String),
+    /// `DELETE /clusters/{name}/pod-identity-associations/{associationId}`.
+    DeletePodIdentityAssociation(String, String),
+    /// `POST /clusters/{name}/encryption-config/associate`.
+    AssociateEncryptionConfig(String),
     /// `POST /clusters/{name}/insights`.
     ListInsights(String),
     /// `GET /clusters/{name}/insights/{id}`.
@@ -117,6 +129,24 @@ impl Route {
                 Route::DisassociateAccessPolicy(own(n), own(p), own(a))
             }
             ("GET", ["access-policies"]) => Route::ListAccessPolicies,
+            ("POST", ["clusters", n, "pod-identity-associations"]) => {
+                Route::CreatePodIdentityAssociation(own(n))
+            }
+            ("GET", ["clusters", n, "pod-identity-associations"]) => {
+                Route::ListPodIdentityAssociations(own(n))
+            }
+            ("GET", ["clusters", n, "pod-identity-associations", id]) => {
+                Route::DescribePodIdentityAssociation(own(n), own(id))
+            }
+            ("POST", ["clusters", n, "pod-identity-associations", id]) => {
+                Route::UpdatePodIdentityAssociation(own(n), own(id))
+            }
+            ("DELETE", ["clusters", n, "pod-identity-associations", id]) => {
+                Route::DeletePodIdentityAssociation(own(n), own(id))
+            }
+            ("POST", ["clusters", n, "encryption-config", "associate"]) => {
+                Route::AssociateEncryptionConfig(own(n))
+            }
             ("POST", ["clusters", n, "insights"]) => Route::ListInsights(own(n)),
             ("GET", ["clusters", n, "insights", id]) => Route::DescribeInsight(own(n), own(id)),
             _ => return None,
@@ -152,6 +182,12 @@ impl Route {
             Route::ListAssociatedAccessPolicies(..) => "ListAssociatedAccessPolicies",
             Route::DisassociateAccessPolicy(..) => "DisassociateAccessPolicy",
             Route::ListAccessPolicies => "ListAccessPolicies",
+            Route::CreatePodIdentityAssociation(..) => "CreatePodIdentityAssociation",
+            Route::ListPodIdentityAssociations(..) => "ListPodIdentityAssociations",
+            Route::DescribePodIdentityAssociation(..) => "DescribePodIdentityAssociation",
+            Route::UpdatePodIdentityAssociation(..) => "UpdatePodIdentityAssociation",
+            Route::DeletePodIdentityAssociation(..) => "DeletePodIdentityAssociation",
+            Route::AssociateEncryptionConfig(..) => "AssociateEncryptionConfig",
             Route::ListInsights(..) => "ListInsights",
             Route::DescribeInsight(..) => "DescribeInsight",
         }

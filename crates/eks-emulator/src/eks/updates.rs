@@ -436,3 +436,60 @@ pub fn describe_insight(ctx: &Ctx<'_>, name: &str, id: &str) -> EksResult<Value>
             })
     })
 }
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct EncryptionRequest {
+    encryption_config: Vec<Value>,
+    client_request_token: Option<String>,
+}
+
+/// `AssociateEncryptionConfig`: envelope encryption of Secrets, once per cluster (it cannot be removed or
+/// changed: <https://docs.aws.amazon.com/eks/latest/APIReference/API_AssociateEncryptionConfig.html>).
+pub fn associate_encryption_config(ctx: &Ctx<'_>, name: &str) -> EksResult<Value> {
+    let q: EncryptionRequest = ctx.body()?;
+    let done_at = now_ms()
+        + ctx
+            .app
+            .config()
+            .timing
+            .duration(Phase::ClusterConfig, ctx.app.config().time_scale)
+            .as_millis() as u64;
+    let [config] = &q.encryption_config[..] else {
+        return Err(EksError::invalid("encryptionConfig must hold exactly one configuration").cluster(name));
+    };
+    if config["resources"] != json!(["secrets"]) || !config["provider"]["keyArn"].is_string() {
+        return Err(
+            EksError::invalid("encryptionConfig needs resources [\"secrets\"] and provider.keyArn")
+                .cluster(name),
+        );
+    }
+    with_cluster(ctx, name, |c| {
+        if let Some(update) = retried(c, &UpdateTarget::Cluster, q.client_request_token.as_deref()) {
+            return Ok(update);
+        }
+        if c.cluster
+            .encryption_config
+            .as_ref()
+            .is_some_and(|e| e.as_array().is_some_and(|a| !a.is_empty()))
+        {
+            return Err(EksError::new(
+                ErrorCode::InvalidRequest,
+                "Encryption is already enabled on this cluster",
+            )
+            .cluster(name));
+        }
+        require_active(c, name)?;
+        c.cluster.status = ClusterStatus::Updating;
+        let wanted = json!([config]);
+        Ok(start_update(
+            c,
+            UpdateTarget::Cluster,
+            "AssociateEncryptionConfig",
+            vec![("EncryptionConfig", wanted.to_string())],
+            q.client_request_token.clone(),
+            done_at,
+            Change::Encryption(wanted),
+        ))
+    })
+}
