@@ -265,6 +265,7 @@ pub fn add_propagating_gateways(
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

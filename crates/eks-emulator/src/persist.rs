@@ -60,6 +60,7 @@ pub fn save(dir: &Path, state: &State) -> Result<(), PersistError> {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

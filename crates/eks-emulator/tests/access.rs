@@ -1,4 +1,5 @@
 //! Access entries and the creator's bootstrap entry through the real SDK.
+#![allow(clippy::unwrap_used)]
 
 mod common;
 

@@ -1,4 +1,5 @@
 //! The `eks-emulator` binary: the `--port 0` line, and `--state-dir` resuming an update after a kill.
+#![allow(clippy::unwrap_used)]
 
 mod common;
 

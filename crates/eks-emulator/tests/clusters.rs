@@ -1,4 +1,5 @@
 //! Clusters, node groups and updates through the real AWS SDK against eks-emulator + moto.
+#![allow(clippy::unwrap_used)]
 
 mod common;
 

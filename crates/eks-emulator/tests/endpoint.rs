@@ -1,4 +1,5 @@
 //! Routing, forwarding, faults, the EC2 calls served here and the control endpoint, through the real SDK.
+#![allow(clippy::unwrap_used)]
 
 mod common;
 

@@ -1,5 +1,5 @@
 //! Test support: a moto backend on a free port, an emulator in front of it, SDK clients, a VPC with two zones.
-#![allow(dead_code, missing_docs)]
+#![allow(dead_code, missing_docs, clippy::unwrap_used, clippy::expect_used)]
 
 use std::net::TcpListener;
 use std::process::{Child, Command, Stdio};
