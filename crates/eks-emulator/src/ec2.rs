@@ -231,24 +231,26 @@ pub fn add_propagating_gateways(
                         if let Some(start) = set_start.take() {
                             drops.push((start, span.end()));
                         }
-                    } else if name == "item" && stack.last().is_some_and(|n| n == "routeTableSet") {
-                        if let Some(gateways) = current_id.take().and_then(|id| propagation.get(&id)) {
-                            let items: String = gateways
-                                .iter()
-                                .map(|g| format!("<item><gatewayId>{g}</gatewayId></item>"))
-                                .collect();
-                            inserts.push((
-                                span.start(),
-                                format!("<propagatingVgwSet>{items}</propagatingVgwSet>"),
-                            ));
-                        }
+                    } else if name == "item"
+                        && stack.last().is_some_and(|n| n == "routeTableSet")
+                        && let Some(gateways) = current_id.take().and_then(|id| propagation.get(&id))
+                    {
+                        let items: String = gateways
+                            .iter()
+                            .map(|g| format!("<item><gatewayId>{g}</gatewayId></item>"))
+                            .collect();
+                        inserts.push((
+                            span.start(),
+                            format!("<propagatingVgwSet>{items}</propagatingVgwSet>"),
+                        ));
                     }
                 }
             },
-            Token::Text { text } => {
-                if stack.last().is_some_and(|n| n == "routeTableId") && at_table(&stack[..stack.len() - 1]) {
-                    current_id = Some(text.as_str().trim().to_owned());
-                }
+            Token::Text { text }
+                if stack.last().is_some_and(|n| n == "routeTableId")
+                    && at_table(&stack[..stack.len() - 1]) =>
+            {
+                current_id = Some(text.as_str().trim().to_owned());
             }
             _ => {}
         }
@@ -256,7 +258,7 @@ pub fn add_propagating_gateways(
     let mut edits: Vec<(usize, usize, String)> =
         drops.into_iter().map(|(s, e)| (s, e, String::new())).collect();
     edits.extend(inserts.into_iter().map(|(at, text)| (at, at, text)));
-    edits.sort_by(|a, b| b.0.cmp(&a.0));
+    edits.sort_by_key(|edit| std::cmp::Reverse(edit.0));
     let mut out = xml.to_owned();
     for (start, end, text) in edits {
         out.replace_range(start..end, &text);

@@ -70,7 +70,7 @@ mod tests {
         assert!(load(dir.path()).unwrap().regions.is_empty());
         let mut state = State::default();
         state.region("eu-west-1");
-        state.next();
+        state.allocate_id();
         save(dir.path(), &state).unwrap();
         let back = load(dir.path()).unwrap();
         assert_eq!(back.next_id, 1);

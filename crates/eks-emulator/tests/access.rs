@@ -54,7 +54,7 @@ async fn access_entries_need_an_api_mode_and_the_creator_gets_cluster_admin() {
         .send()
         .await
         .unwrap();
-    assert_eq!(entries.access_entries(), [creator.clone()]);
+    assert_eq!(entries.access_entries(), std::slice::from_ref(&creator));
     let policies = eks
         .list_associated_access_policies()
         .cluster_name("api")

@@ -300,7 +300,7 @@ async fn updates_move_through_in_progress_and_follow_the_version_rules() {
     let cluster = active(&eks, "up").await;
     assert_eq!(cluster.version(), Some("1.33"));
     let ids = eks.list_updates().name("up").send().await.unwrap();
-    assert_eq!(ids.update_ids(), [id.clone()]);
+    assert_eq!(ids.update_ids(), std::slice::from_ref(&id));
     let missing = eks
         .describe_update()
         .name("up")
@@ -535,7 +535,7 @@ async fn node_groups_follow_the_control_plane_and_block_cluster_deletion() {
         .send()
         .await
         .unwrap();
-    assert_eq!(listed.update_ids(), [scale_id.clone()]);
+    assert_eq!(listed.update_ids(), std::slice::from_ref(&scale_id));
     until(30, || async {
         let g = eks
             .describe_nodegroup()

@@ -64,6 +64,7 @@ fn default_username(principal: &str, kind: &str) -> String {
     }
 }
 
+#[allow(clippy::too_many_arguments)] // the fields of one new entry, each from the request
 fn entry_value(
     record: &ClusterRecord,
     region: &str,

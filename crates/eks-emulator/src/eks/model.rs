@@ -24,7 +24,7 @@ pub struct State {
 
 impl State {
     /// The next unique number.
-    pub fn next(&mut self) -> u64 {
+    pub fn allocate_id(&mut self) -> u64 {
         self.next_id += 1;
         self.next_id
     }
