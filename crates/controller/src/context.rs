@@ -6,10 +6,10 @@ use std::time::{Duration, Instant};
 
 use kube::Client;
 use kube::core::ApiResource;
-use kube::runtime::events::Recorder;
 
 use crate::infra::Infrastructure;
 use crate::metrics::Metrics;
+use crate::recorder::EventRecorder;
 use crate::workload::WorkloadClusters;
 
 /// The one field manager of every server-side apply the controller makes.
@@ -64,7 +64,7 @@ pub struct Context {
     /// Where aws-auth is applied when `spec.awsAuth.manage` is true.
     pub workload: Arc<dyn WorkloadClusters>,
     /// Publishes events on EksCluster objects.
-    pub recorder: Recorder,
+    pub recorder: EventRecorder,
     /// Prometheus metrics.
     pub metrics: Arc<Metrics>,
     /// Requeue and backoff periods.
@@ -79,7 +79,7 @@ impl Context {
         client: Client,
         infra: Arc<dyn Infrastructure>,
         workload: Arc<dyn WorkloadClusters>,
-        recorder: Recorder,
+        recorder: EventRecorder,
         metrics: Arc<Metrics>,
         timing: Timing,
     ) -> Self {

@@ -12,6 +12,7 @@ pub mod infra;
 pub mod metrics;
 pub mod rbac;
 pub mod reconcile;
+pub mod recorder;
 pub mod runner;
 pub mod status;
 pub mod workload;

@@ -137,6 +137,27 @@ impl Metrics {
         }
     }
 
+    /// Forgets the phase of every object for which `keep` is false (objects no longer watched).
+    pub fn retain_phases(&self, keep: impl Fn(&str) -> bool) {
+        let Ok(mut phases) = self.phases.lock() else {
+            return;
+        };
+        phases.retain(|uid, phase| {
+            let kept = keep(uid);
+            if !kept {
+                self.by_phase
+                    .get_or_create(&PhaseLabels { phase: phase.clone() })
+                    .dec();
+            }
+            kept
+        });
+    }
+
+    /// How many objects have a phase recorded.
+    pub fn objects_tracked(&self) -> usize {
+        self.phases.lock().map_or(0, |p| p.len())
+    }
+
     /// The metrics in the OpenMetrics text format.
     pub fn encode(&self) -> String {
         let mut text = String::new();
@@ -185,6 +206,38 @@ mod tests {
         assert!(
             text.contains("eks_operator_objects{phase=\"Provisioning\"} 0"),
             "{text}"
+        );
+    }
+
+    #[test]
+    fn objects_no_longer_watched_leave_the_phase_gauge_and_the_map() {
+        let metrics = Metrics::default();
+        for i in 0..1000 {
+            metrics.set_phase(
+                &format!("uid-{i}"),
+                Some(if i % 2 == 0 { "Ready" } else { "Failed" }),
+            );
+        }
+        assert_eq!(metrics.objects_tracked(), 1000);
+        // Only the first ten are still watched.
+        let live: Vec<String> = (0..10).map(|i| format!("uid-{i}")).collect();
+        metrics.retain_phases(|uid| live.iter().any(|l| l == uid));
+        assert_eq!(metrics.objects_tracked(), 10);
+        let text = metrics.encode();
+        assert!(
+            text.contains("eks_operator_objects{phase=\"Ready\"} 5\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains("eks_operator_objects{phase=\"Failed\"} 5\n"),
+            "{text}"
+        );
+        // The gauge has one series per phase, never one per object.
+        assert_eq!(
+            text.lines()
+                .filter(|l| l.starts_with("eks_operator_objects{"))
+                .count(),
+            2
         );
     }
 

@@ -2,6 +2,7 @@
 //! leader lease, then run the kube-runtime `Controller` until shutdown (or until the lease is lost), letting
 //! in-flight reconciles finish.
 
+use std::collections::HashSet;
 use std::collections::hash_map::DefaultHasher;
 use std::hash::{Hash, Hasher};
 use std::net::SocketAddr;
@@ -9,15 +10,16 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use eks_api::EksCluster;
-use futures::StreamExt;
+use futures::{StreamExt, TryStreamExt};
 use k8s_openapi::api::core::v1::{ConfigMap, Secret};
 use kube::api::{Api, DynamicObject};
 use kube::core::ApiResource;
 use kube::runtime::controller::{Config as ControllerConfig, Controller};
-use kube::runtime::events::{Recorder, Reporter};
+use kube::runtime::events::Reporter;
+use kube::runtime::reflector::Store;
 use kube::runtime::reflector::store::Writer;
 use kube::runtime::{WatchStreamExt, watcher};
-use kube::{Client, Resource};
+use kube::{Client, Resource, ResourceExt};
 use kube_lease_manager::LeaseManagerBuilder;
 use tokio::sync::watch;
 
@@ -27,6 +29,7 @@ use crate::http::{self, HttpState};
 use crate::infra::Infrastructure;
 use crate::metrics::Metrics;
 use crate::reconcile::{error_policy, reconcile};
+use crate::recorder::EventRecorder;
 use crate::workload::WorkloadClusters;
 
 mod fence;
@@ -232,7 +235,7 @@ pub async fn run(
         parts.client.clone(),
         parts.infra,
         parts.workload,
-        Recorder::new(parts.client.clone(), reporter),
+        EventRecorder::new(parts.client.clone(), reporter),
         parts.metrics,
         config.timing.clone(),
     ));
@@ -298,6 +301,28 @@ fn slim_for_cache(object: &mut DynamicObject) {
     }
 }
 
+/// Drops the per-object state of objects that left the watch without passing through cleanup (deleted after
+/// their finalizer was removed by hand, or moved out of this shard's namespace or selector): their phase in
+/// the objects gauge, their backoff and their event series. A re-list (after the watch fell behind) reports no
+/// deletions, so then everything of an object that is no longer in the cache goes.
+fn forget_departed(ctx: &Context, event: &watcher::Event<DynamicObject>, cache: &Store<DynamicObject>) {
+    match event {
+        watcher::Event::Delete(object) => {
+            if let Some(uid) = object.uid() {
+                ctx.metrics.set_phase(&uid, None);
+                ctx.reset_backoff(&uid);
+                ctx.recorder.forget(&uid);
+            }
+        }
+        watcher::Event::InitDone => {
+            let live: HashSet<String> = cache.state().iter().filter_map(|o| o.uid()).collect();
+            ctx.metrics.retain_phases(|uid| live.contains(uid));
+            ctx.recorder.retain_objects(|uid| live.contains(uid));
+        }
+        watcher::Event::Apply(_) | watcher::Event::Init | watcher::Event::InitApply(_) => {}
+    }
+}
+
 /// The annotation `kubectl apply` (client-side) keeps the whole applied object in.
 const LAST_APPLIED_ANNOTATION: &str = "kubectl.kubernetes.io/last-applied-configuration";
 
@@ -332,10 +357,12 @@ async fn run_controller(
     let writer = Writer::new(resource.clone());
     let reader = writer.as_reader();
     let first_list = reader.clone();
+    let (departed, cache) = (ctx.clone(), reader.clone());
     let stream = watcher(api, watch_config)
         .default_backoff()
         .modify(slim_for_cache)
         .reflect(writer)
+        .inspect_ok(move |event| forget_departed(&departed, event, &cache))
         .applied_objects()
         .predicate_filter(trigger_hash, Default::default());
     let namespace = config.namespace.as_deref();

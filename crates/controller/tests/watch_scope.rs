@@ -235,3 +235,43 @@ async fn shards_by_namespace_and_selector_reconcile_only_their_own_objects() {
     by_selector.stop().await;
     emulator.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_object_that_leaves_the_shard_leaves_the_objects_gauge() {
+    let emulator = Emulator::start().await.unwrap();
+    let client = emulator.client();
+    let fake = FakeAws::new(FakeConfig::default());
+    let controller = Controller::start_with(
+        &client,
+        &fake,
+        Options {
+            selector: Some("shard=one".into()),
+            ..Options::new(quick_timing())
+        },
+    )
+    .await;
+    let api = eks_clusters(&client, "default");
+    for name in ["stays", "moves"] {
+        let mut object = two_region_cluster(name);
+        object["metadata"]["labels"] = json!({"shard": "one"});
+        create(&api, object).await;
+    }
+    eventually("both Ready", Duration::from_secs(40), || async {
+        controller.objects_in_phase("Ready") == 2.0
+    })
+    .await;
+    assert_eq!(controller.metrics.objects_tracked(), 2);
+
+    // Handed to another shard: the watch reports it deleted, and nothing of it stays behind.
+    let relabel = json!({"metadata": {"labels": {"shard": "two"}}});
+    api.patch("moves", &PatchParams::default(), &Patch::Merge(&relabel))
+        .await
+        .unwrap();
+    eventually("one object counted", Duration::from_secs(10), || async {
+        controller.objects_in_phase("Ready") == 1.0
+    })
+    .await;
+    assert_eq!(controller.metrics.objects_tracked(), 1);
+    controller.stop().await;
+    emulator.shutdown().await;
+}

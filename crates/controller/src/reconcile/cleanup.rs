@@ -146,10 +146,11 @@ fn deletion_policy(object: &DynamicObject) -> (DeletionPolicy, Option<String>) {
     }
 }
 
-/// The object is about to lose its finalizer: forget its phase and its failures.
+/// The object is about to lose its finalizer: forget its phase, its failures and its event series.
 fn release(ctx: &Context, uid: &str) {
     ctx.metrics.set_phase(uid, None);
     ctx.reset_backoff(uid);
+    ctx.recorder.forget(uid);
 }
 
 #[cfg(test)]
