@@ -447,3 +447,6 @@ mod samples {
         NodegroupConfigUpdate
     );
 }
+
+#[cfg(test)]
+mod tests;
