@@ -97,8 +97,7 @@ operations! {
                 .grant(Grant::Ec2Create { creates: "vpn-gateway", parents: &[], statement: EC2_CREATE_TAGGED }) };
         /// `AttachVpnGateway`. An existing attachment may be to another VPC: re-observed.
         async fn attach_vpn_gateway(&self, vgw_id: &str, vpc_id: &str)
-            { ATTACH_VPN_GATEWAY = change("AttachVpnGateway")
-                .exists(&["Resource.AlreadyAssociated", "VpnGatewayAttachmentLimitExceeded"]) };
+            { ATTACH_VPN_GATEWAY = change("AttachVpnGateway").exists(&["Resource.AlreadyAssociated"]) };
         /// `DetachVpnGateway`.
         async fn detach_vpn_gateway(&self, vgw_id: &str, vpc_id: &str)
             { DETACH_VPN_GATEWAY = change("DetachVpnGateway").done(&[

@@ -18,7 +18,7 @@ use eks_api::{CredentialsSpec, RegionName};
 use crate::api::{Ec2Api, EksApi, IamApi, StsApi};
 use crate::declare::Plain;
 use crate::error::{AwsError, AwsResult};
-use crate::instrument::{CallObserver, ObservedProvider, layer_clients};
+use crate::instrument::{CallObserver, LayeredProvider, Observed, layer_clients};
 use crate::sdk::{SdkEc2, SdkEks, SdkIam, SdkSts};
 use crate::types::CallerIdentity;
 
@@ -220,7 +220,7 @@ impl AwsContext {
     /// Reports every AWS call made through this context's clients to `observer`, once per call, with its
     /// outcome (the controller's metrics count them by service, operation and outcome).
     pub fn with_observer(mut self, observer: Arc<dyn CallObserver>) -> Self {
-        self.provider = Arc::new(ObservedProvider::new(self.provider, observer));
+        self.provider = Arc::new(LayeredProvider::new(self.provider, Observed(observer)));
         self
     }
 

@@ -9,4 +9,4 @@ mod faults;
 pub use crate::declare::{Op, Service};
 #[cfg(any(test, feature = "testing"))]
 pub use faults::{CallStats, Fault, FaultRule, Instrument, InstrumentedProvider, instrument_clients};
-pub use observer::{CallObserver, Observed, ObservedProvider, SUCCESS, layer_clients};
+pub use observer::{CallObserver, LayeredProvider, Observed, SUCCESS, layer_clients};

@@ -1,6 +1,7 @@
 //! The SDK path's retries against a local HTTP server that answers as EC2 would: a token-less create is sent
 //! again only when AWS refused it (throttling), never after an ambiguous answer (a 5xx may mean it ran); reads
 //! keep the SDK's standard retries.
+#![allow(clippy::unwrap_used)]
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -46,10 +47,7 @@ impl Server {
                 let mut buffer = Vec::new();
                 let mut chunk = [0u8; 4096];
                 // Read the head, then as much body as Content-Length says.
-                loop {
-                    let Ok(n) = stream.read(&mut chunk).await else {
-                        break;
-                    };
+                while let Ok(n) = stream.read(&mut chunk).await {
                     if n == 0 {
                         break;
                     }

@@ -8,11 +8,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use async_trait::async_trait;
-use eks_api::{CredentialsSpec, RegionName};
-
-use super::layer_clients;
-use crate::context::{ClientProvider, RegionClients};
+use super::{LayeredProvider, layer_clients};
+use crate::context::RegionClients;
 use crate::declare::{Call, CallLayer, Op, Service};
 use crate::error::{AwsError, AwsResult, ErrorDetail};
 
@@ -280,36 +277,9 @@ impl CallLayer for Arc<Instrument> {
 }
 
 /// A [`ClientProvider`] whose clients all go through one [`Instrument`].
-pub struct InstrumentedProvider {
-    inner: Arc<dyn ClientProvider>,
-    instrument: Arc<Instrument>,
-}
-
-impl InstrumentedProvider {
-    /// Wraps `inner`'s clients.
-    pub fn new(inner: Arc<dyn ClientProvider>, instrument: Arc<Instrument>) -> Self {
-        Self { inner, instrument }
-    }
-
-    /// The shared instrument.
-    pub fn instrument(&self) -> &Arc<Instrument> {
-        &self.instrument
-    }
-}
+pub type InstrumentedProvider = LayeredProvider<Arc<Instrument>>;
 
 /// Wraps each client of `clients` with `instrument`.
 pub fn instrument_clients(clients: RegionClients, instrument: &Arc<Instrument>) -> RegionClients {
     layer_clients(clients, instrument.clone())
-}
-
-#[async_trait]
-impl ClientProvider for InstrumentedProvider {
-    async fn region_clients(
-        &self,
-        region: &RegionName,
-        credentials: Option<&CredentialsSpec>,
-    ) -> AwsResult<RegionClients> {
-        let clients = self.inner.region_clients(region, credentials).await?;
-        Ok(instrument_clients(clients, &self.instrument))
-    }
 }

@@ -49,31 +49,34 @@ pub fn layer_clients<L: CallLayer + Clone + 'static>(clients: RegionClients, lay
     }
 }
 
-/// A [`ClientProvider`] whose clients report every call to an observer.
-pub struct ObservedProvider {
+/// A [`ClientProvider`] whose clients all go through one [`CallLayer`] (an observer, or in tests the
+/// instrument).
+pub struct LayeredProvider<L> {
     inner: Arc<dyn ClientProvider>,
-    observer: Observed,
+    layer: L,
 }
 
-impl ObservedProvider {
-    /// Wraps `inner`'s clients.
-    pub fn new(inner: Arc<dyn ClientProvider>, observer: Arc<dyn CallObserver>) -> Self {
-        Self {
-            inner,
-            observer: Observed(observer),
-        }
+impl<L> LayeredProvider<L> {
+    /// Wraps `inner`'s clients with `layer`.
+    pub fn new(inner: Arc<dyn ClientProvider>, layer: L) -> Self {
+        Self { inner, layer }
+    }
+
+    /// The layer.
+    pub fn layer(&self) -> &L {
+        &self.layer
     }
 }
 
 #[async_trait]
-impl ClientProvider for ObservedProvider {
+impl<L: CallLayer + Clone + 'static> ClientProvider for LayeredProvider<L> {
     async fn region_clients(
         &self,
         region: &RegionName,
         credentials: Option<&CredentialsSpec>,
     ) -> AwsResult<RegionClients> {
         let clients = self.inner.region_clients(region, credentials).await?;
-        Ok(layer_clients(clients, self.observer.clone()))
+        Ok(layer_clients(clients, self.layer.clone()))
     }
 }
 
