@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus};
 use std::time::{Duration, Instant};
 
-use eks_aws::testing::MotoServer;
+use eks_aws::moto::MotoServer;
 use eks_e2e::{kubectl, kubectl_ok, repo_root};
 use kube_emulator::Emulator;
 use operator_support::{REGIONS, SEED, World, eventually, lease_holder, run_command, wait_ready, world};

@@ -9,7 +9,7 @@ use std::time::Instant;
 
 use eks_aws::engine::{RecordedRegion, RegionPhase};
 use eks_aws::instrument::{CallStats, Instrument, InstrumentedProvider};
-use eks_aws::testing::MotoServer;
+use eks_aws::moto::MotoServer;
 use eks_aws::{AwsContext, TeardownRequest, ensure_region, teardown_region};
 
 fn line(what: &str, passes: usize, stats: &CallStats, millis: u128) {

@@ -16,8 +16,9 @@ use aws_credential_types::provider::SharedCredentialsProvider;
 use eks_api::{CredentialsSpec, RegionName};
 
 use crate::api::{Ec2Api, EksApi, IamApi, StsApi};
+use crate::declare::Plain;
 use crate::error::{AwsError, AwsResult};
-use crate::instrument::{CallObserver, Instrument, InstrumentedProvider};
+use crate::instrument::{CallObserver, LayeredProvider, Observed, layer_clients};
 use crate::sdk::{SdkEc2, SdkEks, SdkIam, SdkSts};
 use crate::types::CallerIdentity;
 
@@ -153,13 +154,17 @@ impl ClientProvider for SdkProvider {
             builder.set_credentials_provider(Some(self.role_credentials(role, region).await));
         }
         let config = builder.build();
-        let clients = RegionClients {
-            region: region.clone(),
-            ec2: Arc::new(SdkEc2::new(aws_sdk_ec2::Client::new(&config))),
-            iam: Arc::new(SdkIam::new(aws_sdk_iam::Client::new(&config))),
-            eks: Arc::new(SdkEks::new(aws_sdk_eks::Client::new(&config))),
-            sts: Arc::new(SdkSts::new(aws_sdk_sts::Client::new(&config))),
-        };
+        // Every call goes through its declaration ("already so" answers), with nothing else around it.
+        let clients = layer_clients(
+            RegionClients {
+                region: region.clone(),
+                ec2: Arc::new(SdkEc2::new(aws_sdk_ec2::Client::new(&config))),
+                iam: Arc::new(SdkIam::new(aws_sdk_iam::Client::new(&config))),
+                eks: Arc::new(SdkEks::new(aws_sdk_eks::Client::new(&config))),
+                sts: Arc::new(SdkSts::new(aws_sdk_sts::Client::new(&config))),
+            },
+            Plain,
+        );
         if let Ok(mut map) = self.clients.lock() {
             map.insert(key, clients.clone());
         }
@@ -215,10 +220,7 @@ impl AwsContext {
     /// Reports every AWS call made through this context's clients to `observer`, once per call, with its
     /// outcome (the controller's metrics count them by service, operation and outcome).
     pub fn with_observer(mut self, observer: Arc<dyn CallObserver>) -> Self {
-        self.provider = Arc::new(InstrumentedProvider::new(
-            self.provider,
-            Instrument::observed_by(observer),
-        ));
+        self.provider = Arc::new(LayeredProvider::new(self.provider, Observed(observer)));
         self
     }
 

@@ -1,7 +1,7 @@
 //! The operator's own IAM policy, derived from the calls the code makes so that it cannot drift: every
-//! operation of the service traits goes through exactly one `read!`/`write!` in [`crate::instrument`], and the
-//! policy is built from those names. Which resources and conditions each action gets follows the IAM Service
-//! Authorization Reference: a create is conditioned on the ownership tag in the request (`aws:RequestTag`) on the
+//! operation of the service traits is declared once in [`crate::api`] with how the policy grants it
+//! ([`Grant`]), and the policy is built from those declarations. Which resources and conditions each action
+//! gets follows the IAM Service Authorization Reference: a create is conditioned on the ownership tag in the request (`aws:RequestTag`) on the
 //! ARN of the resource it creates only, the parent it is made in (VPC, subnet, elastic IP, cluster) must carry
 //! the tag (`aws:ResourceTag`), and every change or delete is conditioned on the tag of what it changes.
 //!
@@ -14,6 +14,9 @@
 use std::collections::BTreeSet;
 
 use eks_plan::RoleKind;
+
+use crate::api::all_operations;
+use crate::declare::{Grant, Op, Service};
 use eks_plan::iam::{ROLE_KINDS, managed_policies, managed_policy_arn, role_name_prefix};
 use eks_plan::tags::{MANAGED_BY, MANAGED_BY_VALUE};
 use serde_json::{Map, Value, json};
@@ -96,52 +99,36 @@ pub const TAG_CONDITION_EXEMPT: [(&str, &str, &str); 7] = [
     ),
 ];
 
-/// Trait mutations that act only on what the operator does not own (see [`TAG_CONDITION_EXEMPT`]), so that they
-/// are not in the tag-conditioned statements at all.
-const UNOWNED_ONLY: [&str; 1] = ["ec2:DeleteNetworkInterface"];
-
-/// EC2 creates: the action, the resource type it creates, the parent resource types AWS also authorizes it on
-/// (Service Authorization Reference: a subnet, route table or security group goes into a VPC, a NAT gateway into
-/// a subnet of a VPC with an elastic IP), and the statement that grants it. A statement checks only the request
-/// tag, so it never lists a type that is the parent of one of its creates: the new resource's tag would then
-/// authorize the VPC or subnet it goes into, which must carry the operator's tag itself.
-pub const EC2_CREATES: [(&str, &str, &[&str], &str); 8] = [
-    ("AllocateAddress", "elastic-ip", &[], "Ec2CreateTagged"),
-    (
-        "CreateInternetGateway",
-        "internet-gateway",
-        &[],
-        "Ec2CreateTagged",
-    ),
-    ("CreateVpc", "vpc", &[], "Ec2CreateTagged"),
-    ("CreateVpnGateway", "vpn-gateway", &[], "Ec2CreateTagged"),
-    (
-        "CreateRouteTable",
-        "route-table",
-        &["vpc"],
-        "Ec2CreateInVpcTagged",
-    ),
-    (
-        "CreateSecurityGroup",
-        "security-group",
-        &["vpc"],
-        "Ec2CreateInVpcTagged",
-    ),
-    ("CreateSubnet", "subnet", &["vpc"], "Ec2CreateInVpcTagged"),
-    (
-        "CreateNatGateway",
-        "natgateway",
-        &["elastic-ip", "subnet", "vpc"],
-        "Ec2CreateNatGatewayTagged",
-    ),
+/// The statements of the EC2 creates, in the order the policy lists them (see [`Grant::Ec2Create`]).
+const EC2_CREATE_STATEMENTS: [&str; 3] = [
+    "Ec2CreateTagged",
+    "Ec2CreateInVpcTagged",
+    "Ec2CreateNatGatewayTagged",
 ];
 
-/// IAM reads that name one resource, so that they are granted on the operator's roles and providers only.
-const SCOPED_IAM_READS: [&str; 3] = [
-    "iam:GetOpenIDConnectProvider",
-    "iam:GetRole",
-    "iam:ListAttachedRolePolicies",
-];
+/// The EC2 creates as `(action name, resource type it creates, parent types, statement)`, from the
+/// declarations, in the order of [`EC2_CREATE_STATEMENTS`] then by name. A create goes into the parents it
+/// names (Service Authorization Reference: a subnet, route table or security group goes into a VPC, a NAT
+/// gateway into a subnet of a VPC with an elastic IP). A statement checks only the request tag, so it never
+/// lists a type that is the parent of one of its creates: the new resource's tag would then authorize the VPC
+/// or subnet it goes into, which must carry the operator's tag itself.
+pub fn ec2_creates() -> Vec<(&'static str, &'static str, &'static [&'static str], &'static str)> {
+    let mut creates: Vec<_> = all_operations()
+        .filter_map(|op| match op.grant {
+            Grant::Ec2Create {
+                creates,
+                parents,
+                statement,
+            } => Some((op.name, creates, parents, statement)),
+            _ => None,
+        })
+        .collect();
+    creates.sort_by_key(|(name, _, _, statement)| {
+        let at = EC2_CREATE_STATEMENTS.iter().position(|s| s == statement);
+        (at.unwrap_or(usize::MAX), *name)
+    });
+    creates
+}
 
 /// The service principals of the service-linked roles EKS needs, with the roles' paths and names.
 const EKS_SERVICE_LINKED_ROLES: [(&str, &str); 2] = [
@@ -152,34 +139,11 @@ const EKS_SERVICE_LINKED_ROLES: [(&str, &str); 2] = [
     ),
 ];
 
-const WRAPPERS: &str = include_str!("instrument/wrappers.rs");
-
-/// The IAM actions of every operation the service traits call (`ec2:CreateVpc`, ...), with whether it mutates.
+/// The IAM actions of every declared operation (`ec2:CreateVpc`, ...), with whether it mutates.
 pub fn trait_actions() -> BTreeSet<(String, bool)> {
-    let mut actions = BTreeSet::new();
-    for (marker, mutating) in [("read!(", false), ("write!(", true)] {
-        let mut rest = WRAPPERS;
-        while let Some(at) = rest.find(marker) {
-            rest = &rest[at + marker.len()..];
-            let Some(end) = rest.find(')') else { break };
-            let args: Vec<&str> = rest[..end]
-                .split(',')
-                .map(str::trim)
-                .filter(|a| !a.is_empty())
-                .collect();
-            if let [service, name] = args.as_slice() {
-                let service = service.to_lowercase();
-                let name = name.trim_matches('"');
-                if !name.is_empty()
-                    && name.chars().all(|c| c.is_ascii_alphanumeric())
-                    && service.chars().all(|c| c.is_ascii_alphanumeric())
-                {
-                    actions.insert((format!("{service}:{name}"), mutating));
-                }
-            }
-        }
-    }
-    actions
+    all_operations()
+        .map(|op| (op.iam_action(), op.mutating))
+        .collect()
 }
 
 /// Every action the policy grants.
@@ -204,21 +168,18 @@ fn resource_tag() -> Value {
 
 /// The statements, in order, with the trait actions placed into them.
 struct Builder {
-    calls: BTreeSet<(String, bool)>,
+    /// The declared operations, sorted by IAM action.
+    ops: Vec<&'static Op>,
     statements: Vec<Value>,
 }
 
 impl Builder {
-    fn has(&self, action: &str) -> bool {
-        self.calls.iter().any(|(a, _)| a == action)
-    }
-
-    /// The trait calls matching `pick`, sorted.
-    fn calls(&self, pick: impl Fn(&str, bool) -> bool) -> Vec<String> {
-        self.calls
+    /// The IAM actions of the declared operations matching `pick`, sorted.
+    fn calls(&self, pick: impl Fn(&Op) -> bool) -> Vec<String> {
+        self.ops
             .iter()
-            .filter(|(a, m)| pick(a, *m))
-            .map(|(a, _)| a.clone())
+            .filter(|op| pick(op))
+            .map(|op| op.iam_action())
             .collect()
     }
 
@@ -245,10 +206,6 @@ impl Builder {
     }
 }
 
-fn service_of(action: &str) -> &str {
-    action.split(':').next().unwrap_or_default()
-}
-
 /// The least-privilege policy document for a partition (`aws`, `aws-cn`, `aws-us-gov`, ...).
 pub fn policy_for(partition: &str) -> Value {
     let p = partition;
@@ -259,21 +216,21 @@ pub fn policy_for(partition: &str) -> Value {
         format!("arn:{p}:eks:*:*:cluster/*"),
         format!("arn:{p}:eks:*:*:nodegroup/*"),
     ];
-    let creates: Vec<String> = EC2_CREATES
-        .iter()
-        .map(|(a, _, _, _)| format!("ec2:{a}"))
-        .collect();
-    let created: Vec<String> = EC2_CREATES.iter().map(|(_, kind, _, _)| ec2(kind)).collect();
+    let ec2_creates = ec2_creates();
+    let created: Vec<String> = ec2_creates.iter().map(|(_, kind, _, _)| ec2(kind)).collect();
+    let mut ops: Vec<&'static Op> = all_operations().collect();
+    ops.sort_by_key(|op| op.iam_action());
     let mut b = Builder {
-        calls: trait_actions(),
+        ops,
         statements: Vec::new(),
     };
+    let is = |service: Service| move |op: &Op| op.service == service;
 
     // Reads: IAM reads of one role or provider on the operator's own; every other read has no resource-level
     // permission (EC2 Describe*, STS) or names a cluster by the name the operator derives.
-    let scoped_reads = b.calls(|a, m| !m && SCOPED_IAM_READS.contains(&a));
-    let network_reads = b.calls(|a, m| !m && service_of(a) == "ec2");
-    let reads = b.calls(|a, m| !m && service_of(a) != "ec2" && !SCOPED_IAM_READS.contains(&a));
+    let scoped_reads = b.calls(|op| op.grant == Grant::ObserveOwned);
+    let network_reads = b.calls(|op| op.grant == Grant::Observe && is(Service::Ec2)(op));
+    let reads = b.calls(|op| op.grant == Grant::Observe && !is(Service::Ec2)(op));
     b.add("Ec2Observe", network_reads, vec!["*".into()], None);
     b.add("Observe", reads, vec!["*".into()], None);
     b.add(
@@ -283,14 +240,11 @@ pub fn policy_for(partition: &str) -> Value {
         None,
     );
 
-    // EC2 creates: tagged at creation, on the types they create (see EC2_CREATES); the VPCs, subnets and
+    // EC2 creates: tagged at creation, on the types they create (see ec2_creates); the VPCs, subnets and
     // elastic IPs they go into must be the operator's.
     let mut groups: Vec<(&str, Vec<String>, Vec<String>)> = Vec::new();
-    for (action, kind, _, sid) in EC2_CREATES {
+    for (action, kind, _, sid) in ec2_creates.iter().copied() {
         let action = format!("ec2:{action}");
-        if !b.has(&action) {
-            continue;
-        }
         match groups.iter_mut().find(|(s, _, _)| *s == sid) {
             Some((_, actions, resources)) => {
                 actions.push(action);
@@ -302,13 +256,12 @@ pub fn policy_for(partition: &str) -> Value {
     for (sid, actions, resources) in groups {
         b.add(sid, actions, resources, Some(request_tag()));
     }
-    let with_parents: Vec<String> = EC2_CREATES
+    let with_parents: Vec<String> = ec2_creates
         .iter()
         .filter(|(_, _, parents, _)| !parents.is_empty())
         .map(|(a, _, _, _)| format!("ec2:{a}"))
-        .filter(|a| b.has(a))
         .collect();
-    let parents: BTreeSet<String> = EC2_CREATES
+    let parents: BTreeSet<String> = ec2_creates
         .iter()
         .flat_map(|(_, _, parents, _)| parents.iter().map(|kind| ec2(kind)))
         .collect();
@@ -318,54 +271,52 @@ pub fn policy_for(partition: &str) -> Value {
         parents.into_iter().collect(),
         Some(resource_tag()),
     );
-    let create_actions: Vec<String> = creates.iter().map(|a| a["ec2:".len()..].to_owned()).collect();
+    let create_actions: Vec<&str> = ec2_creates.iter().map(|(a, _, _, _)| *a).collect();
+    let ec2_tagging = b.calls(|op| op.grant == Grant::Tag && is(Service::Ec2)(op));
     b.add(
         "Ec2TagOnCreate",
-        vec!["ec2:CreateTags".into()],
+        ec2_tagging,
         created.clone(),
         Some(json!({"StringEquals": {
             "ec2:CreateAction": create_actions,
             format!("aws:RequestTag/{MANAGED_BY}"): MANAGED_BY_VALUE,
         }})),
     );
-    let changes = b.calls(|a, m| {
-        m && service_of(a) == "ec2" && !creates.iter().any(|c| c == a) && !UNOWNED_ONLY.contains(&a)
+    let changes = b.calls(|op| {
+        is(Service::Ec2)(op)
+            && matches!(
+                op.grant,
+                Grant::ChangeOwned | Grant::ChangeOwnedOrUnowned { .. } | Grant::Tag
+            )
     });
     b.add("Ec2ChangeOwnedNetwork", changes, created, Some(resource_tag()));
-    for (sid, actions, kind) in [
-        (
-            "Ec2UnownedInterfaces",
-            &["ec2:DeleteNetworkInterface", "ec2:DisassociateAddress"][..],
-            "network-interface",
-        ),
-        (
-            "Ec2DeleteLoadBalancerLeftoverGroups",
-            &[
-                "ec2:DeleteSecurityGroup",
-                "ec2:RevokeSecurityGroupEgress",
-                "ec2:RevokeSecurityGroupIngress",
-            ][..],
-            "security-group",
-        ),
-    ] {
-        let actions = actions
-            .iter()
-            .map(|a| (*a).to_owned())
-            .filter(|a| b.has(a))
-            .collect();
+    // What the operator does not own, each statement on one resource type, in the order of their actions.
+    let mut unowned: Vec<(&str, Vec<String>, &str)> = Vec::new();
+    for op in &b.ops {
+        let (Grant::ChangeOwnedOrUnowned { statement, resource }
+        | Grant::UnownedOnly { statement, resource }) = op.grant
+        else {
+            continue;
+        };
+        match unowned.iter_mut().find(|(s, _, _)| *s == statement) {
+            Some((_, actions, _)) => actions.push(op.iam_action()),
+            None => unowned.push((statement, vec![op.iam_action()], resource)),
+        }
+    }
+    for (sid, actions, kind) in unowned {
         b.add(sid, actions, vec![ec2(kind)], None);
     }
 
     // EKS: CreateCluster has no resource-level permission; CreateNodegroup is authorized on its cluster, which
     // must be the operator's. Tags given at creation need eks:TagResource with the same request tags.
-    let cluster_creates = b.calls(|a, _| a == "eks:CreateCluster");
+    let cluster_creates = b.calls(|op| op.grant == Grant::CreateTagged && is(Service::Eks)(op));
     b.add(
         "EksCreateClusterTagged",
         cluster_creates,
         vec!["*".into()],
         Some(request_tag()),
     );
-    let nodegroup_creates = b.calls(|a, _| a == "eks:CreateNodegroup");
+    let nodegroup_creates = b.calls(|op| op.grant == Grant::CreateInOwnedCluster);
     b.add(
         "EksCreateNodegroupTaggedInOwnedCluster",
         nodegroup_creates,
@@ -375,14 +326,15 @@ pub fn policy_for(partition: &str) -> Value {
             format!("aws:ResourceTag/{MANAGED_BY}"): MANAGED_BY_VALUE,
         }})),
     );
-    let eks_tagging = b.calls(|a, _| a == "eks:TagResource");
+    let eks_tagging = b.calls(|op| op.grant == Grant::Tag && is(Service::Eks)(op));
     b.add(
         "EksTagOnCreate",
         eks_tagging,
         eks_resources.clone(),
         Some(request_tag()),
     );
-    let eks_changes = b.calls(|a, m| m && service_of(a) == "eks" && !a.starts_with("eks:Create"));
+    let eks_changes =
+        b.calls(|op| is(Service::Eks)(op) && matches!(op.grant, Grant::ChangeOwned | Grant::Tag));
     b.add(
         "EksChangeOwnedClusters",
         eks_changes,
@@ -405,31 +357,18 @@ pub fn policy_for(partition: &str) -> Value {
     // iam:TagRole and iam:TagOpenIDConnectProvider with the same request tags), changed only when tagged; the
     // roles get exactly the managed policies the plan attaches to each kind, and are passed to EKS only.
     let iam_resources = [roles.clone(), oidc].concat();
-    let tagged_creates = [
-        "iam:CreateRole",
-        "iam:TagRole",
-        "iam:CreateOpenIDConnectProvider",
-        "iam:TagOpenIDConnectProvider",
-    ];
-    let iam_creates = b.calls(|a, m| m && tagged_creates.contains(&a));
+    let iam_creates =
+        b.calls(|op| is(Service::Iam)(op) && matches!(op.grant, Grant::CreateTagged | Grant::Tag));
     b.add(
         "IamCreateTagged",
         iam_creates,
         iam_resources.clone(),
         Some(request_tag()),
     );
-    let iam_changes = b.calls(|a, m| {
-        m && service_of(a) == "iam"
-            && !matches!(
-                a,
-                "iam:CreateRole"
-                    | "iam:CreateOpenIDConnectProvider"
-                    | "iam:AttachRolePolicy"
-                    | "iam:DetachRolePolicy"
-            )
-    });
+    let iam_changes =
+        b.calls(|op| is(Service::Iam)(op) && matches!(op.grant, Grant::ChangeOwned | Grant::Tag));
     b.add("IamChangeOwned", iam_changes, iam_resources, Some(resource_tag()));
-    let attachments = b.calls(|a, m| m && matches!(a, "iam:AttachRolePolicy" | "iam:DetachRolePolicy"));
+    let attachments = b.calls(|op| op.grant == Grant::ManagedPolicies);
     for kind in ROLE_KINDS {
         let sid = match kind {
             RoleKind::ControlPlane => "IamAttachControlPlanePolicies",

@@ -87,7 +87,7 @@ pub struct Subnet {
 }
 
 /// A subnet to create.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct CreateSubnet {
     /// The VPC.
     pub vpc_id: String,
@@ -168,7 +168,7 @@ impl NatGateway {
 }
 
 /// A NAT gateway to create.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct CreateNatGateway {
     /// Public subnet.
     pub subnet_id: String,
@@ -293,7 +293,7 @@ pub struct SecurityGroup {
 }
 
 /// A security group to create.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct CreateSecurityGroup {
     /// The VPC.
     pub vpc_id: String,
@@ -347,7 +347,7 @@ pub struct OidcProvider {
 }
 
 /// An OIDC provider to create.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct CreateOidcProvider {
     /// Issuer URL (`https://oidc.eks...`).
     pub url: String,
@@ -402,7 +402,7 @@ pub struct Cluster {
 }
 
 /// An EKS cluster to create.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct CreateCluster {
     /// Name.
     pub name: String,
@@ -453,7 +453,7 @@ pub struct Taint {
 }
 
 /// Sizes of a node group.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Scaling {
     /// Minimum.
     pub min: i32,
@@ -491,7 +491,7 @@ pub struct Nodegroup {
 }
 
 /// A node group to create.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct CreateNodegroup {
     /// The cluster.
     pub cluster: String,

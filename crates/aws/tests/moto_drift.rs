@@ -9,7 +9,7 @@ mod support;
 use aws_config::Region;
 use eks_api::ValidatedCluster;
 use eks_aws::engine::RecordedRegion;
-use eks_aws::testing::MotoServer;
+use eks_aws::moto::MotoServer;
 use eks_aws::types::{
     Direction, Filter, NodegroupConfigUpdate, Route, RouteTable, RouteTargetId, Scaling, SgPeer, SgRule,
 };

@@ -10,7 +10,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use eks_api::RegionName;
-use eks_aws::testing::MotoServer;
+use eks_aws::moto::MotoServer;
 use eks_aws::types::Filter;
 use eks_aws::{AwsContext, RegionClients};
 use eks_e2e::{kubectl, kubectl_ok, repo_root, workspace_binary};

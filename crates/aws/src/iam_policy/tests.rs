@@ -272,7 +272,7 @@ fn reads_are_the_only_unconditioned_grants_besides_the_commented_exemptions() {
 #[test]
 fn creates_are_tagged_on_the_created_type_and_need_owned_parents() {
     let policy = policy();
-    for (action, kind, parents, own_sid) in EC2_CREATES {
+    for (action, kind, parents, own_sid) in ec2_creates() {
         let own = find(&policy, own_sid);
         assert!(
             strings(&own["Action"]).contains(&format!("ec2:{action}")),
@@ -316,7 +316,7 @@ fn creates_are_tagged_on_the_created_type_and_need_owned_parents() {
         "Ec2CreateNatGatewayTagged",
     ] {
         let own = find(&policy, own_sid);
-        let created: Vec<String> = EC2_CREATES
+        let created: Vec<String> = ec2_creates()
             .iter()
             .filter(|(_, _, _, s)| *s == own_sid)
             .map(|(_, kind, _, _)| format!("arn:aws:ec2:*:*:{kind}/*"))
@@ -324,7 +324,7 @@ fn creates_are_tagged_on_the_created_type_and_need_owned_parents() {
         assert_eq!(strings(&own["Resource"]), created, "{own_sid}");
     }
     let tag_on_create = find(&policy, "Ec2TagOnCreate");
-    let create_actions: Vec<&str> = EC2_CREATES.iter().map(|(a, _, _, _)| *a).collect();
+    let create_actions: Vec<&str> = ec2_creates().iter().map(|(a, _, _, _)| *a).collect();
     assert_eq!(
         tag_on_create["Condition"]["StringEquals"]["ec2:CreateAction"],
         json!(create_actions)

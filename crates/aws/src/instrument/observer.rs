@@ -1,11 +1,17 @@
 //! A per-call hook for whoever counts AWS calls (the controller's Prometheus metrics): the AWS layer reports
 //! each call once, with its outcome, and knows nothing of the metrics library behind the hook.
 
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use eks_api::{CredentialsSpec, RegionName};
+
 use super::Op;
+use crate::context::{ClientProvider, RegionClients};
+use crate::declare::{Call, CallLayer, Layered};
+use crate::error::{AwsError, AwsResult};
 
 /// The outcome of a call that succeeded; failed calls report their error's [`AwsError::reason`].
-///
-/// [`AwsError::reason`]: crate::error::AwsError::reason
 pub const SUCCESS: &str = "Success";
 
 /// Sees every AWS call made through an [`AwsContext`] with an observer, once per call (SDK retries inside one
@@ -15,6 +21,63 @@ pub const SUCCESS: &str = "Success";
 pub trait CallObserver: Send + Sync {
     /// `op` finished with `outcome`: [`SUCCESS`] or the error's stable short name (`Throttled`, ...).
     fn observed(&self, op: Op, outcome: &str);
+}
+
+/// The layer that reports each call's outcome to an observer.
+#[derive(Clone)]
+pub struct Observed(pub Arc<dyn CallObserver>);
+
+impl CallLayer for Observed {
+    fn call<'a, T: Send + 'a>(&'a self, op: &'static Op, call: Call<'a, T>) -> Call<'a, T> {
+        Box::pin(async move {
+            let result = call.await;
+            self.0
+                .observed(*op, result.as_ref().map_or_else(AwsError::reason, |_| SUCCESS));
+            result
+        })
+    }
+}
+
+/// Wraps each client of `clients` in a [`Layered`] client with `layer`.
+pub fn layer_clients<L: CallLayer + Clone + 'static>(clients: RegionClients, layer: L) -> RegionClients {
+    RegionClients {
+        region: clients.region,
+        ec2: Arc::new(Layered::new(layer.clone(), clients.ec2)),
+        iam: Arc::new(Layered::new(layer.clone(), clients.iam)),
+        eks: Arc::new(Layered::new(layer.clone(), clients.eks)),
+        sts: Arc::new(Layered::new(layer, clients.sts)),
+    }
+}
+
+/// A [`ClientProvider`] whose clients all go through one [`CallLayer`] (an observer, or in tests the
+/// instrument).
+pub struct LayeredProvider<L> {
+    inner: Arc<dyn ClientProvider>,
+    layer: L,
+}
+
+impl<L> LayeredProvider<L> {
+    /// Wraps `inner`'s clients with `layer`.
+    pub fn new(inner: Arc<dyn ClientProvider>, layer: L) -> Self {
+        Self { inner, layer }
+    }
+
+    /// The layer.
+    pub fn layer(&self) -> &L {
+        &self.layer
+    }
+}
+
+#[async_trait]
+impl<L: CallLayer + Clone + 'static> ClientProvider for LayeredProvider<L> {
+    async fn region_clients(
+        &self,
+        region: &RegionName,
+        credentials: Option<&CredentialsSpec>,
+    ) -> AwsResult<RegionClients> {
+        let clients = self.inner.region_clients(region, credentials).await?;
+        Ok(layer_clients(clients, self.layer.clone()))
+    }
 }
 
 #[cfg(test)]
@@ -28,7 +91,7 @@ mod tests {
     use crate::engine::RecordedRegion;
     use crate::fake::{FakeAws, FakeConfig};
     use crate::instrument::{Fault, FaultRule};
-    use crate::types::Filter;
+    use crate::types::{Filter, VpcAttribute};
 
     /// Records what it sees as `service:Operation outcome`.
     #[derive(Default)]
@@ -71,7 +134,12 @@ mod tests {
             .unwrap();
         let missing = clients.eks.describe_cluster("nope").await.unwrap();
         assert!(missing.is_none());
-        clients.ec2.delete_vpc("vpc-does-not-exist").await.unwrap_err();
+        // (DeleteVpc of a missing VPC is success: "already so"; a change of one is not.)
+        clients
+            .ec2
+            .modify_vpc_attribute("vpc-does-not-exist", VpcAttribute::DnsSupport, true)
+            .await
+            .unwrap_err();
         ctx.check_credentials(&region()).await.unwrap();
 
         assert_eq!(
@@ -80,7 +148,7 @@ mod tests {
                 "ec2:CreateVpc Throttled",
                 "ec2:CreateVpc Success",
                 "eks:DescribeCluster Success",
-                "ec2:DeleteVpc NotFound",
+                "ec2:ModifyVpcAttribute NotFound",
                 "sts:GetCallerIdentity Success",
             ]
         );

@@ -1,13 +1,15 @@
 //! The traits implemented on the AWS SDK clients.
 //!
 //! Creates without a client token (VPC, subnet, gateways, EIP, route table, NAT gateway, security group) run
-//! with the SDK's retries disabled for that one call: if the response is lost, the next pass re-observes by
-//! the ownership tags before creating again, instead of the SDK blindly sending a second create.
+//! with a retry classifier of their own ([`retry::RefusedOnly`]): the SDK retries them only when AWS refused
+//! them before running them (throttling); if the response is lost, the next pass re-observes by the ownership
+//! tags before creating again, instead of the SDK blindly sending a second create.
 
 mod ec2;
 mod ec2_convert;
 mod eks;
 mod iam;
+pub mod retry;
 mod sts;
 
 pub use ec2::SdkEc2;

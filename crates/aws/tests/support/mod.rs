@@ -6,7 +6,7 @@ use std::sync::Arc;
 use eks_api::{RegionName, ValidatedCluster};
 use eks_aws::engine::{RecordedRegion, RegionPhase, RegionReport};
 use eks_aws::instrument::{Instrument, InstrumentedProvider};
-use eks_aws::testing::MotoServer;
+use eks_aws::moto::MotoServer;
 use eks_aws::types::Filter;
 use eks_aws::{AwsContext, ClientProvider, RegionClients, TeardownRequest, ensure_region, teardown_region};
 use eks_plan::tags;

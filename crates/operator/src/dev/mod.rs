@@ -19,7 +19,7 @@ use anyhow::{Context as _, bail};
 use aws_config::SdkConfig;
 use eks_api::EksClusterStatus;
 use eks_aws::EngineOptions;
-use eks_aws::testing::MotoServer;
+use eks_aws::moto::MotoServer;
 use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
 use kube::api::{Api, DynamicObject, Patch, PatchParams, PostParams};
 use kube_emulator::{Emulator, Options};
@@ -63,8 +63,7 @@ async fn dev(args: &DevArgs) -> anyhow::Result<ExitCode> {
             let port = args.aws_port;
             move || MotoServer::start_on(port)
         })
-        .await?
-        .map_err(anyhow::Error::msg)?;
+        .await??;
         let sdk = moto.sdk_config().await;
         (Some(moto), sdk)
     };

@@ -3,7 +3,7 @@
 use aws_sdk_ec2::Client;
 use aws_sdk_ec2::types::{DomainType, ResourceType};
 
-use super::{missing, no_retry};
+use super::{missing, refused_only};
 use crate::error::AwsResult;
 use crate::sdk::ec2_convert::{self as conv, sdk_filters, tag_spec};
 use crate::sdk::sdk_err;
@@ -27,7 +27,9 @@ pub(super) async fn allocate_address(client: &Client, tags: &Tags) -> AwsResult<
         .domain(DomainType::Vpc)
         .tag_specifications(tag_spec(ResourceType::ElasticIp, tags))
         .customize()
-        .config_override(no_retry())
+        .config_override(refused_only::<
+            aws_sdk_ec2::operation::allocate_address::AllocateAddressError,
+        >())
         .send()
         .await
         .map_err(sdk_err("AllocateAddress"))?;
@@ -84,7 +86,9 @@ pub(super) async fn create_nat_gateway(client: &Client, request: &CreateNatGatew
         .client_token(&request.client_token)
         .tag_specifications(tag_spec(ResourceType::Natgateway, &request.tags))
         .customize()
-        .config_override(no_retry())
+        .config_override(refused_only::<
+            aws_sdk_ec2::operation::create_nat_gateway::CreateNatGatewayError,
+        >())
         .send()
         .await
         .map_err(sdk_err("CreateNatGateway"))?;

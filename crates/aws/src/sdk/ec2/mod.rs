@@ -10,9 +10,9 @@ mod routing;
 mod security;
 
 use async_trait::async_trait;
-use aws_sdk_ec2::config::retry::RetryConfig;
 
 use super::ec2_convert as conv;
+use super::retry::RefusedOnly;
 use super::sdk_err;
 use crate::api::Ec2Api;
 use crate::error::{AwsError, AwsResult, ErrorDetail};
@@ -31,9 +31,13 @@ impl SdkEc2 {
     }
 }
 
-/// A per-call override that turns the SDK's retries off: for creates without a client token.
-fn no_retry() -> aws_sdk_ec2::config::Builder {
-    aws_sdk_ec2::config::Builder::default().retry_config(RetryConfig::disabled())
+/// A per-call override for the calls declared [`Lost::Ambiguous`](crate::declare::Lost::Ambiguous) (creates
+/// without a respected client token): the SDK retries only what AWS refused before running it.
+fn refused_only<E>() -> aws_sdk_ec2::config::Builder
+where
+    E: std::error::Error + aws_smithy_types::error::metadata::ProvideErrorMetadata + Send + Sync + 'static,
+{
+    aws_sdk_ec2::config::Builder::default().retry_classifier(RefusedOnly::<E>::new())
 }
 
 /// The error for a response that lacks `what`.

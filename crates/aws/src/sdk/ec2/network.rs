@@ -3,7 +3,7 @@
 use aws_sdk_ec2::Client;
 use aws_sdk_ec2::types::{AttributeBooleanValue, GatewayType, ResourceType, VpcAttributeName};
 
-use super::{missing, no_retry};
+use super::{missing, refused_only};
 use crate::error::AwsResult;
 use crate::sdk::ec2_convert::{self as conv, sdk_filters, tag_spec};
 use crate::sdk::sdk_err;
@@ -74,7 +74,7 @@ pub(super) async fn create_vpc(client: &Client, cidr: &str, tags: &Tags) -> AwsR
         .cidr_block(cidr)
         .tag_specifications(tag_spec(ResourceType::Vpc, tags))
         .customize()
-        .config_override(no_retry())
+        .config_override(refused_only::<aws_sdk_ec2::operation::create_vpc::CreateVpcError>())
         .send()
         .await
         .map_err(sdk_err("CreateVpc"))?;
@@ -130,7 +130,9 @@ pub(super) async fn create_subnet(client: &Client, request: &CreateSubnet) -> Aw
         .availability_zone(&request.zone)
         .tag_specifications(tag_spec(ResourceType::Subnet, &request.tags))
         .customize()
-        .config_override(no_retry())
+        .config_override(refused_only::<
+            aws_sdk_ec2::operation::create_subnet::CreateSubnetError,
+        >())
         .send()
         .await
         .map_err(sdk_err("CreateSubnet"))?;
@@ -190,7 +192,9 @@ pub(super) async fn create_internet_gateway(client: &Client, tags: &Tags) -> Aws
         .create_internet_gateway()
         .tag_specifications(tag_spec(ResourceType::InternetGateway, tags))
         .customize()
-        .config_override(no_retry())
+        .config_override(refused_only::<
+            aws_sdk_ec2::operation::create_internet_gateway::CreateInternetGatewayError,
+        >())
         .send()
         .await
         .map_err(sdk_err("CreateInternetGateway"))?;
@@ -252,7 +256,9 @@ pub(super) async fn create_vpn_gateway(client: &Client, tags: &Tags) -> AwsResul
         .r#type(GatewayType::Ipsec1)
         .tag_specifications(tag_spec(ResourceType::VpnGateway, tags))
         .customize()
-        .config_override(no_retry())
+        .config_override(refused_only::<
+            aws_sdk_ec2::operation::create_vpn_gateway::CreateVpnGatewayError,
+        >())
         .send()
         .await
         .map_err(sdk_err("CreateVpnGateway"))?;

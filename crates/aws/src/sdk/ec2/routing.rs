@@ -3,7 +3,7 @@
 use aws_sdk_ec2::Client;
 use aws_sdk_ec2::types::ResourceType;
 
-use super::{missing, no_retry};
+use super::{missing, refused_only};
 use crate::error::AwsResult;
 use crate::sdk::ec2_convert::{self as conv, sdk_filters, tag_spec};
 use crate::sdk::sdk_err;
@@ -27,7 +27,9 @@ pub(super) async fn create_route_table(client: &Client, vpc_id: &str, tags: &Tag
         .vpc_id(vpc_id)
         .tag_specifications(tag_spec(ResourceType::RouteTable, tags))
         .customize()
-        .config_override(no_retry())
+        .config_override(refused_only::<
+            aws_sdk_ec2::operation::create_route_table::CreateRouteTableError,
+        >())
         .send()
         .await
         .map_err(sdk_err("CreateRouteTable"))?;

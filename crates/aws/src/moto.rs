@@ -1,7 +1,8 @@
-//! A moto server for integration tests: started on a free loopback port as a child process, killed on drop.
+//! A local moto server, the AWS side of the local mode (`eks-operator dev`) and of the integration tests:
+//! started on a loopback port as a child process, killed on drop.
 //!
-//! Only 127.0.0.1 is ever contacted. `moto_server` must be on `PATH` (`scripts/install-test-tools.sh`
-//! installs it).
+//! Only 127.0.0.1 is ever contacted. `moto_server` must be on `PATH` (`pip install 'moto[server]'`;
+//! `scripts/install-test-tools.sh` installs it).
 
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
@@ -14,6 +15,28 @@ use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_credential_types::Credentials;
 
 use crate::context::{AwsContext, EngineOptions, SdkProvider, configure};
+
+/// Why `moto_server` could not be started.
+#[derive(Debug, thiserror::Error)]
+pub enum MotoError {
+    /// `moto_server` is not on `PATH`.
+    #[error(
+        "moto_server is not on PATH: install it with `pip install 'moto[server]'` (or run scripts/install-test-tools.sh)"
+    )]
+    NotInstalled,
+    /// No free loopback port.
+    #[error("no free loopback port: {0}")]
+    NoPort(std::io::Error),
+    /// The process could not be spawned.
+    #[error("cannot start moto_server: {0}")]
+    Spawn(std::io::Error),
+    /// It did not answer in time.
+    #[error("moto_server did not answer on 127.0.0.1:{0} within 30 s")]
+    NoAnswer(u16),
+    /// A request to its control API failed.
+    #[error("moto_server request failed: {0}")]
+    Request(std::io::Error),
+}
 
 /// A running `moto_server`.
 #[derive(Debug)]
@@ -37,17 +60,15 @@ fn free_port() -> std::io::Result<u16> {
 impl MotoServer {
     /// Starts `moto_server -H 127.0.0.1 -p <free port>` with `MOTO_IAM_LOAD_MANAGED_POLICIES=true` and waits
     /// until it accepts connections.
-    pub fn start() -> Result<Self, String> {
+    pub fn start() -> Result<Self, MotoError> {
         Self::start_on(0)
     }
 
     /// Like [`Self::start`] on a chosen port (0: a free one).
-    pub fn start_on(port: u16) -> Result<Self, String> {
-        let program = find_on_path("moto_server").ok_or_else(|| {
-            "moto_server is not on PATH: install it with `pip install 'moto[server]'` (or run scripts/install-test-tools.sh)".to_owned()
-        })?;
+    pub fn start_on(port: u16) -> Result<Self, MotoError> {
+        let program = find_on_path("moto_server").ok_or(MotoError::NotInstalled)?;
         let port = if port == 0 {
-            free_port().map_err(|e| format!("no free loopback port: {e}"))?
+            free_port().map_err(MotoError::NoPort)?
         } else {
             port
         };
@@ -58,7 +79,7 @@ impl MotoServer {
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
-            .map_err(|e| format!("cannot start moto_server: {e}"))?;
+            .map_err(MotoError::Spawn)?;
         let server = Self { child, port };
         let deadline = Instant::now() + Duration::from_secs(30);
         while Instant::now() < deadline {
@@ -67,9 +88,7 @@ impl MotoServer {
             }
             std::thread::sleep(Duration::from_millis(100));
         }
-        Err(format!(
-            "moto_server did not answer on 127.0.0.1:{port} within 30 s"
-        ))
+        Err(MotoError::NoAnswer(port))
     }
 
     /// `http://127.0.0.1:<port>`.
@@ -97,10 +116,10 @@ impl MotoServer {
     }
 
     /// Clears every resource of this server (`POST /moto-api/reset`).
-    pub fn reset(&self) -> Result<(), String> {
+    pub fn reset(&self) -> Result<(), MotoError> {
         self.request("POST", "/moto-api/reset")
             .map(|_| ())
-            .map_err(|e| e.to_string())
+            .map_err(MotoError::Request)
     }
 
     /// An SDK configuration pointing at this server with dummy static credentials.
