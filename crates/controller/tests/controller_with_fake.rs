@@ -86,7 +86,7 @@ async fn throttled_aws_backs_off_instead_of_looping_and_converges_once_it_stops(
         .collect();
     let calls = fake.instrument().stats().total() - calls_before;
     assert!(
-        at.len() - 1 >= 6 && at.len() - 1 <= 45,
+        (6..=45).contains(&(at.len() - 1)),
         "{} reconciles in 8 s of throttling, gaps {gaps:?}",
         at.len() - 1
     );

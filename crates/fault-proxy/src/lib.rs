@@ -12,6 +12,9 @@
 //! operation, so tests can assert how many mutating calls reached AWS in a window. It listens on a free
 //! 127.0.0.1 port and stops when dropped. Test machinery only: no product crate depends on it.
 
+#![forbid(unsafe_code)]
+#![cfg_attr(test, allow(clippy::unwrap_used))]
+
 use std::collections::BTreeMap;
 use std::convert::Infallible;
 use std::net::SocketAddr;
