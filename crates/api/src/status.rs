@@ -1,6 +1,6 @@
 //! The `EksCluster` status, written by the operator through server-side apply.
 
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::{Condition, Time};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
@@ -27,6 +27,12 @@ pub struct EksClusterStatus {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     #[schemars(extend("x-kubernetes-list-type" = "map", "x-kubernetes-list-map-keys" = ["region"]))]
     pub regions: Vec<RegionStatus>,
+
+    /// When the operator tries again after a failed pass (absent while all is well). A pass that moved
+    /// something forward retries soon even when it failed, a throttled one after a few seconds; only passes
+    /// that make no progress wait longer and longer, up to the operator's backoff cap.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next_attempt_at: Option<Time>,
 }
 
 /// The phase of a region or of the whole object.

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use eks_api::{Phase, RegionName, RegionStatus, ValidatedCluster};
 use eks_aws::engine::{Action, EngineError};
-use eks_aws::{AwsContext, RecordedRegion, RegionPhase};
+use eks_aws::{AwsContext, AwsError, RecordedRegion, RegionPhase};
 use futures::future::BoxFuture;
 use tracing::Instrument;
 
@@ -40,6 +40,7 @@ fn region_error(error: &EngineError) -> RegionError {
         reason: error.reason().to_owned(),
         message: error.to_string(),
         retryable: error.is_retryable(),
+        throttled: matches!(error, EngineError::Aws(AwsError::Throttled(_))),
     }
 }
 
@@ -70,6 +71,7 @@ impl Infrastructure for AwsInfrastructure {
                 RegionOutcome {
                     status: report.to_status(),
                     events,
+                    progress: report.progress,
                     error: report.error.as_ref().map(region_error),
                     requeue_after: report.requeue_after,
                     gone: false,
@@ -106,6 +108,7 @@ impl Infrastructure for AwsInfrastructure {
                 RegionOutcome {
                     status,
                     events: events(&report.actions),
+                    progress: report.progress,
                     error: report.error.as_ref().map(region_error),
                     requeue_after: report.requeue_after,
                     gone: report.gone,

@@ -101,6 +101,11 @@ impl Context {
             .record_failure(uid, self.timing.backoff_base, self.timing.backoff_cap)
     }
 
+    /// Records a failed pass of the object and returns how long to wait (see [`Backoff::after`]).
+    pub fn backoff_after(&self, uid: &str, setback: Setback) -> Duration {
+        self.backoff.after(uid, setback, &self.timing)
+    }
+
     /// Forgets the failures of an object after a successful reconcile, or when it is released.
     pub fn reset_backoff(&self, uid: &str) {
         self.backoff.reset(uid);
@@ -118,6 +123,16 @@ struct Failures {
     last_sweep: Option<Instant>,
 }
 
+/// What a failed pass amounted to: the backoff grows only for passes that made no progress and were not
+/// merely throttled.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Setback {
+    /// The pass changed something in AWS, or moved a resource forward, before it failed.
+    pub progress: bool,
+    /// AWS throttled the pass: the call was refused before it ran, nothing is wrong with the object.
+    pub throttled: bool,
+}
+
 /// Consecutive failures per object uid, for exponential backoff.
 #[derive(Debug, Default)]
 pub struct Backoff {
@@ -125,6 +140,29 @@ pub struct Backoff {
 }
 
 impl Backoff {
+    /// How long to wait after a failed pass:
+    /// - a pass that made progress forgets the object's failures;
+    /// - a throttled pass waits a short, random time between the base delay and twice it (never above the
+    ///   cap), without counting as a failure, so that a fleet throttled together spreads out;
+    /// - a pass that made progress (and was not throttled) comes back after the progress period;
+    /// - any other pass is a failure: base × 2^(failures-1), capped ([`Self::record_failure`]).
+    pub fn after(&self, uid: &str, setback: Setback, timing: &Timing) -> Duration {
+        self.after_at(uid, setback, timing, Instant::now())
+    }
+
+    fn after_at(&self, uid: &str, setback: Setback, timing: &Timing, now: Instant) -> Duration {
+        if setback.progress {
+            self.reset(uid);
+        }
+        if setback.throttled {
+            return throttle_delay(timing.backoff_base, timing.backoff_cap);
+        }
+        if setback.progress {
+            return timing.progress_period;
+        }
+        self.record_failure_at(uid, timing.backoff_base, timing.backoff_cap, now)
+    }
+
     /// Records a failure of the object and returns how long to wait: base × 2^(failures-1), capped, less up to
     /// 10% of jitter derived from the uid so that a fleet does not retry in lockstep (and never above the cap).
     pub fn record_failure(&self, uid: &str, base: Duration, cap: Duration) -> Duration {
@@ -170,9 +208,19 @@ impl Backoff {
     }
 }
 
+/// A random delay in `[base, 2 × base)`, at most `cap`.
+fn throttle_delay(base: Duration, cap: Duration) -> Duration {
+    use std::hash::{BuildHasher, Hasher};
+    // A fresh `RandomState` is randomly keyed: enough randomness for jitter without a dependency.
+    let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
+    hasher.write_u64(0);
+    let fraction = (hasher.finish() % 1_000) as f64 / 1_000.0;
+    base.mul_f64(1.0 + fraction).min(cap)
+}
+
 #[cfg(test)]
 mod tests {
-    use super::{Backoff, STALE_AFTER_CAPS, Timing};
+    use super::{Backoff, STALE_AFTER_CAPS, Setback, Timing, throttle_delay};
     use std::time::{Duration, Instant};
 
     const BASE: Duration = Duration::from_millis(200);
@@ -289,5 +337,89 @@ mod tests {
             timing.progress_requeue(Some(Duration::from_secs(3))),
             Duration::from_millis(500)
         );
+    }
+
+    fn quick() -> Timing {
+        Timing {
+            drift_period: Duration::from_secs(600),
+            progress_period: Duration::from_secs(1),
+            backoff_base: BASE,
+            backoff_cap: CAP,
+        }
+    }
+
+    const STUCK: Setback = Setback {
+        progress: false,
+        throttled: false,
+    };
+    const PROGRESSED: Setback = Setback {
+        progress: true,
+        throttled: false,
+    };
+    const THROTTLED: Setback = Setback {
+        progress: false,
+        throttled: true,
+    };
+
+    #[test]
+    fn stuck_passes_grow_the_delay_to_the_cap_and_stay_there() {
+        let backoff = Backoff::default();
+        let timing = quick();
+        let delays: Vec<Duration> = (0..12).map(|_| backoff.after("stuck", STUCK, &timing)).collect();
+        for pair in delays.windows(2) {
+            assert!(pair[1] >= pair[0], "never shorter: {delays:?}");
+        }
+        assert!(delays[0] <= BASE, "{delays:?}");
+        assert!(delays[11] >= CAP.mul_f64(0.9) && delays[11] <= CAP, "{delays:?}");
+        assert_eq!(delays[10], delays[11], "capped: {delays:?}");
+    }
+
+    #[test]
+    fn a_pass_that_made_progress_resets_the_delay_even_when_it_failed() {
+        let backoff = Backoff::default();
+        let timing = quick();
+        for _ in 0..8 {
+            backoff.after("obj", STUCK, &timing);
+        }
+        assert_eq!(backoff.tracked(), 1);
+        // Progress on every pass (each one failing after creating something): the progress period each
+        // time, never a growing delay.
+        for _ in 0..10 {
+            assert_eq!(backoff.after("obj", PROGRESSED, &timing), timing.progress_period);
+        }
+        assert_eq!(backoff.tracked(), 0, "progress forgets the failures");
+        // The ladder starts again from the base.
+        let first = backoff.after("obj", STUCK, &timing);
+        assert!(first <= BASE && first >= BASE.mul_f64(0.9), "{first:?}");
+    }
+
+    #[test]
+    fn throttled_passes_stay_short_jittered_and_do_not_climb_the_ladder() {
+        let backoff = Backoff::default();
+        let timing = quick();
+        let delays: Vec<Duration> = (0..200)
+            .map(|_| backoff.after("obj", THROTTLED, &timing))
+            .collect();
+        assert!(
+            delays.iter().all(|d| *d >= BASE && *d < BASE * 2),
+            "between the base and twice it: {delays:?}"
+        );
+        let distinct: std::collections::BTreeSet<Duration> = delays.iter().copied().collect();
+        assert!(distinct.len() > 20, "jittered: {distinct:?}");
+        assert_eq!(backoff.tracked(), 0, "throttling is not a failure");
+        // Throttling in the middle of a stuck streak neither resets nor grows it.
+        let a = backoff.after("s", STUCK, &timing);
+        backoff.after("s", THROTTLED, &timing);
+        let b = backoff.after("s", STUCK, &timing);
+        assert!(close(b, a * 2), "{a:?} {b:?}");
+        // Throttled and progressed: short, and the failures are forgotten.
+        let both = Setback {
+            progress: true,
+            throttled: true,
+        };
+        assert!(backoff.after("s", both, &timing) < BASE * 2);
+        assert_eq!(backoff.tracked(), 0);
+        // A base above the cap is held at the cap.
+        assert_eq!(throttle_delay(CAP * 2, CAP), CAP);
     }
 }

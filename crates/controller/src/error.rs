@@ -18,6 +18,8 @@ pub enum Error {
         reason: String,
         /// The message.
         message: String,
+        /// When to try again, decided with the pass's progress (see [`crate::context::Backoff::after`]).
+        retry_in: std::time::Duration,
     },
     /// Applying `kube-system/aws-auth` into a region's workload cluster failed (`spec.awsAuth.manage`). The
     /// AWS side may be fine; the region's `lastError` and the `Degraded` condition say what went wrong.

@@ -6,6 +6,7 @@
 use std::time::Duration;
 
 use eks_api::{CredentialsSpec, DeletionPolicy, RegionName, RegionStatus, ValidatedCluster};
+use eks_aws::engine::Progress;
 use futures::future::BoxFuture;
 
 /// Severity of an event the AWS layer reports.
@@ -37,6 +38,9 @@ pub struct RegionError {
     pub message: String,
     /// Whether retrying may help (throttling, 5xx, eventual consistency) or the user must act.
     pub retryable: bool,
+    /// AWS throttled the call: it was refused before it ran, and is retried after a short, jittered delay
+    /// rather than on the failure ladder.
+    pub throttled: bool,
 }
 
 /// The result of one pass over one region.
@@ -46,6 +50,8 @@ pub struct RegionOutcome {
     pub status: RegionStatus,
     /// What was done, for events.
     pub events: Vec<InfraEvent>,
+    /// Whether the pass moved the region forward (also when it then failed): progress resets the backoff.
+    pub progress: Progress,
     /// The failure of this pass, if any.
     pub error: Option<RegionError>,
     /// When to look again at the latest, while work is in progress.

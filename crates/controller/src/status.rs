@@ -110,6 +110,7 @@ pub fn from_regions(
         phase: Some(phase),
         conditions: merge(old, &desired, generation, now),
         regions,
+        next_attempt_at: None,
     }
 }
 
@@ -133,6 +134,7 @@ pub fn invalid(
         phase: Some(Phase::Invalid),
         conditions: merge(old, &desired, generation, now),
         regions: previous.map(|p| p.regions.clone()).unwrap_or_default(),
+        next_attempt_at: None,
     }
 }
 

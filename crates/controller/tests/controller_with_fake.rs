@@ -62,10 +62,11 @@ async fn throttled_aws_backs_off_instead_of_looping_and_converges_once_it_stops(
         },
     )
     .await;
-    // Backoff from 200 ms doubling to a 2 s cap (less up to 10% jitter). The gaps between reconciles are
-    // watched for 8 s: they must grow to about the cap. A hot loop has gaps of milliseconds, a constant retry
-    // has no growth; both fail here. (Gaps can only come out longer than the backoff on a busy machine, never
-    // shorter, so the lower bounds do not flake.)
+    // Throttling is weather, not failure: a throttled pass is retried after a random 200-400 ms (the 200 ms
+    // base up to twice it), never climbing the failure ladder to the 2 s cap. The gaps between reconciles are
+    // watched for 8 s: a hot loop has gaps of milliseconds, the failure ladder gaps of about 2 s; both fail
+    // here. (Gaps can only come out longer than the delay on a busy machine, never shorter, so the lower
+    // bound does not flake; the upper one is checked on the median, far below the cap.)
     let calls_before = fake.instrument().stats().total();
     let mut seen = controller.reconciles();
     let mut at = vec![tokio::time::Instant::now()];
@@ -78,31 +79,28 @@ async fn throttled_aws_backs_off_instead_of_looping_and_converges_once_it_stops(
         }
         seen = now;
     }
-    let gaps: Vec<f64> = at
+    let mut gaps: Vec<f64> = at
         .windows(2)
         .skip(1)
         .map(|w| (w[1] - w[0]).as_secs_f64())
         .collect();
     let calls = fake.instrument().stats().total() - calls_before;
     assert!(
-        (3..=12).contains(&(at.len() - 1)),
+        (6..=45).contains(&(at.len() - 1)),
         "{} reconciles in 8 s of throttling, gaps {gaps:?}",
         at.len() - 1
     );
     assert!(
         gaps.iter().all(|g| *g >= 0.17),
-        "no retry sooner than the first backoff: {gaps:?}"
+        "no retry sooner than the base delay: {gaps:?}"
     );
+    gaps.sort_by(f64::total_cmp);
+    let median = gaps[gaps.len() / 2];
     assert!(
-        gaps.first().is_some_and(|g| *g < 1.2),
-        "the first retries come quickly: {gaps:?}"
+        median < 1.0,
+        "throttled passes do not climb to the 2 s cap: {gaps:?}"
     );
-    let last = gaps[gaps.len().saturating_sub(2)..].to_vec();
-    assert!(
-        last.iter().all(|g| *g >= 1.7),
-        "the gaps grew to the 2 s cap: {gaps:?}"
-    );
-    assert!(calls <= 12 * 2 * 2, "{calls} AWS calls in 8 s of throttling");
+    assert!(calls <= 45 * 2 * 2, "{calls} AWS calls in 8 s of throttling");
 
     fake.instrument().clear_faults();
     eventually(

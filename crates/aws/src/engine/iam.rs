@@ -46,11 +46,26 @@ pub(crate) async fn ensure(pass: &mut Pass<'_>) -> Result<(), EngineError> {
                     pass.did(Verb::Created, format!("IAM role {}", planned.name));
                     (role, true)
                 }
-                // Made by a call whose response was lost, or not visible yet: look again next pass.
-                Err(AwsError::AlreadyExists(_)) => {
-                    pass.waiting(format!("IAM role {} being created", planned.name));
-                    continue;
-                }
+                // Made by an earlier call whose answer was lost: the role is found again by name and
+                // checked like any observed one (next pass, if IAM does not show it yet).
+                Err(AwsError::AlreadyExists(_)) => match iam.get_role(&planned.name).await? {
+                    Some(role) if role.tags.get(tags::OWNER_UID) == Some(&uid) => {
+                        pass.did(
+                            Verb::Created,
+                            format!("IAM role {} (found after a lost answer)", planned.name),
+                        );
+                        (role, false)
+                    }
+                    Some(_) => {
+                        return Err(EngineError::NameTaken {
+                            what: format!("IAM role {}", planned.name),
+                        });
+                    }
+                    None => {
+                        pass.waiting(format!("IAM role {} being created", planned.name));
+                        continue;
+                    }
+                },
                 Err(e) => return Err(e.into()),
             },
         };

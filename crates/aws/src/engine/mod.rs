@@ -21,5 +21,5 @@ mod teardown;
 pub use errors::EngineError;
 pub use pass::{Action, Verb};
 pub use region::{ensure_region, ensure_regions, select_zones};
-pub use report::{NodegroupState, RecordedRegion, RegionIds, RegionPhase, RegionReport};
+pub use report::{NodegroupState, Progress, RecordedRegion, RegionIds, RegionPhase, RegionReport};
 pub use teardown::{TeardownReport, TeardownRequest, teardown_region, teardown_regions};

@@ -38,9 +38,25 @@ pub(crate) async fn ensure(pass: &mut Pass<'_>, cluster: &Cluster, account: &str
             };
             match iam.create_oidc_provider(&request).await {
                 Ok(_) => pass.did(Verb::Created, format!("IAM OIDC provider for {issuer}")),
-                Err(AwsError::AlreadyExists(_)) => {
-                    pass.waiting(format!("IAM OIDC provider for {issuer} being created"))
-                }
+                // Made by an earlier call whose answer was lost (ours: carry on), or someone else's.
+                Err(AwsError::AlreadyExists(_)) => match iam.get_oidc_provider(&arn).await? {
+                    Some(provider) if provider.tags.get(tags::OWNER_UID) == Some(&pass.plan.owner.uid) => {
+                        pass.did(
+                            Verb::Created,
+                            format!("IAM OIDC provider for {issuer} (found after a lost answer)"),
+                        );
+                    }
+                    Some(_) => {
+                        pass.blocking.push(format!(
+                            "IAM OIDC provider {arn} exists and is not owned by this object"
+                        ));
+                        return Ok(());
+                    }
+                    None => {
+                        pass.waiting(format!("IAM OIDC provider for {issuer} being created"));
+                        return Ok(());
+                    }
+                },
                 Err(e) => return Err(e),
             }
         }

@@ -7,7 +7,7 @@ use futures::future::join_all;
 
 use super::errors::EngineError;
 use super::pass::Pass;
-use super::report::{RecordedRegion, RegionIds, RegionPhase, RegionReport};
+use super::report::{Progress, RecordedRegion, RegionIds, RegionPhase, RegionReport};
 use super::{cluster, iam, network, nodegroups, oidc, security_groups};
 use crate::context::{AwsContext, RegionClients};
 
@@ -63,10 +63,17 @@ pub async fn ensure_region(
         in_progress: Vec::new(),
         blocking: Vec::new(),
         actions: Vec::new(),
+        progress: Progress::None,
         error: None,
         requeue_after: None,
     };
     let result = run(ctx, cluster, region, recorded, &mut report).await;
+    report.progress = Progress::of_pass(
+        &report.actions,
+        result.is_ok(),
+        &report.in_progress,
+        &recorded.in_progress,
+    );
     report.phase = match &result {
         Ok(()) if report.in_progress.is_empty() && report.blocking.is_empty() => RegionPhase::Ready,
         Ok(()) => RegionPhase::Provisioning,

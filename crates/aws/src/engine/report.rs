@@ -21,6 +21,9 @@ pub struct RecordedRegion {
     pub steady: bool,
     /// The node groups as last recorded; those not looked at in a steady pass are reported as recorded.
     pub node_groups: Vec<NodegroupState>,
+    /// What the last pass reported as still in progress: a complete pass that reports another list has
+    /// moved a resource forward (a NAT gateway became available, a cluster ACTIVE).
+    pub in_progress: Vec<String>,
 }
 
 impl RecordedRegion {
@@ -43,6 +46,37 @@ impl RecordedRegion {
                     arn: n.arn.clone().unwrap_or_default(),
                 })
                 .collect(),
+            in_progress: status.in_progress.clone(),
+        }
+    }
+}
+
+/// Whether a pass moved the region forward, whatever its outcome: the controller resets an object's backoff
+/// after a pass that made progress, even one that then failed, and grows it only while passes make none.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Progress {
+    /// Nothing changed in AWS and nothing moved forward (a stuck or a no-change pass).
+    #[default]
+    None,
+    /// A create, update or delete took effect (including one whose answer was lost and that this pass found
+    /// done), or a resource moved forward on its own since the last pass (the in-progress list changed).
+    Made,
+}
+
+impl Progress {
+    /// True for [`Progress::Made`].
+    pub fn is_made(self) -> bool {
+        self == Self::Made
+    }
+
+    /// The progress of a pass: made when it acted, or when it ran to the end and its in-progress list
+    /// differs from the one recorded after the previous pass (a failed pass stops half-way, so its shorter
+    /// list says nothing).
+    pub fn of_pass(actions: &[Action], completed: bool, in_progress: &[String], recorded: &[String]) -> Self {
+        if !actions.is_empty() || (completed && in_progress != recorded) {
+            Self::Made
+        } else {
+            Self::None
         }
     }
 }
@@ -143,8 +177,10 @@ pub struct RegionReport {
     pub in_progress: Vec<String>,
     /// What keeps the region from progressing and needs attention.
     pub blocking: Vec<String>,
-    /// What the pass did (for events).
+    /// What the pass did (for events), also when it then failed.
     pub actions: Vec<Action>,
+    /// Whether the pass moved the region forward, also when it then failed.
+    pub progress: Progress,
     /// Why the pass stopped, if it did.
     pub error: Option<EngineError>,
     /// When to look again while work is in progress or after a retryable error.

@@ -65,7 +65,21 @@ async fn reconcile_rules(
         .collect();
     if !missing.is_empty() {
         match ec2.authorize_rules(group_id, direction, &missing).await {
-            Ok(()) | Err(AwsError::AlreadyExists(_)) => {}
+            Ok(()) => {}
+            // A duplicate refuses the whole call: some rules are there already (an earlier call whose answer
+            // was lost). Each rule alone then, a duplicate being done.
+            Err(AwsError::AlreadyExists(_)) if missing.len() > 1 => {
+                for rule in &missing {
+                    match ec2
+                        .authorize_rules(group_id, direction, std::slice::from_ref(rule))
+                        .await
+                    {
+                        Ok(()) | Err(AwsError::AlreadyExists(_)) => {}
+                        Err(e) => return Err(e),
+                    }
+                }
+            }
+            Err(AwsError::AlreadyExists(_)) => {}
             Err(e) => return Err(e),
         }
         pass.did(
@@ -96,17 +110,37 @@ pub(crate) async fn ensure(pass: &mut Pass<'_>, vpc_id: &str) -> AwsResult<()> {
                 group.id.clone()
             }
             None => {
-                let id = ec2
-                    .create_security_group(&CreateSecurityGroup {
-                        vpc_id: vpc_id.to_owned(),
-                        name: planned.name.clone(),
-                        description: planned.description.clone(),
-                        tags: planned.tags.clone(),
-                    })
-                    .await?;
-                pass.did(Verb::Created, format!("security group {id} ({})", planned.name));
-                current.insert(planned.key.clone(), (Vec::new(), default_egress()));
-                id
+                let request = CreateSecurityGroup {
+                    vpc_id: vpc_id.to_owned(),
+                    name: planned.name.clone(),
+                    description: planned.description.clone(),
+                    tags: planned.tags.clone(),
+                };
+                match ec2.create_security_group(&request).await {
+                    Ok(id) => {
+                        pass.did(Verb::Created, format!("security group {id} ({})", planned.name));
+                        current.insert(planned.key.clone(), (Vec::new(), default_egress()));
+                        id
+                    }
+                    // The name is taken in the VPC: by a create whose answer was lost (tagged at
+                    // creation, so found by the owner filters), or by someone else (the error stands).
+                    Err(error @ AwsError::AlreadyExists(_)) => {
+                        let again = ec2.describe_security_groups(&pass.filters).await?;
+                        let Some(group) = find(&again, |g| &g.tags, &planned.tags) else {
+                            return Err(error);
+                        };
+                        pass.did(
+                            Verb::Created,
+                            format!(
+                                "security group {} ({}) (found after a lost answer)",
+                                group.id, planned.name
+                            ),
+                        );
+                        current.insert(planned.key.clone(), (group.ingress.clone(), group.egress.clone()));
+                        group.id.clone()
+                    }
+                    Err(e) => return Err(e),
+                }
             }
         };
         pass.ids.security_groups.insert(planned.key.clone(), id);

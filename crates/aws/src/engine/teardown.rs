@@ -11,6 +11,7 @@ use futures::future::join_all;
 
 use super::errors::EngineError;
 use super::pass::{Action, Verb, owner_filters};
+use super::report::Progress;
 use super::{cluster, iam, network, nodegroups, oidc, security_groups};
 use crate::context::{AwsContext, RegionClients};
 use crate::types::Filter;
@@ -44,8 +45,10 @@ pub struct TeardownReport {
     pub in_progress: Vec<String>,
     /// What blocks deletion and needs attention (network interfaces in use, ...).
     pub blocking: Vec<String>,
-    /// What the pass did.
+    /// What the pass did, also when it then failed.
     pub actions: Vec<Action>,
+    /// Whether the pass deleted something (or moved a deletion forward), also when it then failed.
+    pub progress: Progress,
     /// Why the pass stopped, if it did.
     pub error: Option<EngineError>,
     /// When to look again.
@@ -89,6 +92,7 @@ pub async fn teardown_region(ctx: &AwsContext, request: &TeardownRequest) -> Tea
         in_progress: Vec::new(),
         blocking: Vec::new(),
         actions: Vec::new(),
+        progress: Progress::None,
         error: None,
         requeue_after: None,
     };
@@ -100,6 +104,12 @@ pub async fn teardown_region(ctx: &AwsContext, request: &TeardownRequest) -> Tea
         Ok(gone) => report.gone = gone,
         Err(e) => report.error = Some(e),
     }
+    // A teardown pass that deleted something, or found nothing left, moved forward.
+    report.progress = if report.gone || !report.actions.is_empty() {
+        Progress::Made
+    } else {
+        Progress::None
+    };
     if !report.gone {
         report.requeue_after = Some(ctx.options.progress_requeue);
     }

@@ -61,6 +61,7 @@ pub async fn instrumented(server: &MotoServer) -> (AwsContext, Arc<Instrument>) 
 pub fn record(recorded: &mut RecordedRegion, report: &RegionReport) {
     recorded.zones = report.zones.clone();
     recorded.node_groups = report.ids.node_groups.clone();
+    recorded.in_progress = report.in_progress.clone();
     recorded.steady = report.phase == RegionPhase::Ready;
 }
 

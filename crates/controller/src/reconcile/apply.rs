@@ -9,7 +9,7 @@ use kube::api::DynamicObject;
 use kube::runtime::controller::Action;
 
 use super::read::{previous_status, typed};
-use super::{events, generated_objects, status_writer, validate};
+use super::{events, generated_objects, retry, status_writer, validate};
 use crate::context::Context;
 use crate::error::{Error, Result};
 use crate::infra::{RegionOutcome, TeardownRequest};
@@ -95,32 +95,41 @@ pub(super) async fn apply(object: &DynamicObject, ctx: &Context) -> Result<Actio
         outcomes.push(outcome);
     }
 
-    let status = status::from_regions(previous.as_ref(), generation, regions, Timestamp::now());
+    let now = Timestamp::now();
+    let failure = retry::region_failure(ctx, &uid, &outcomes);
+    let mut status = status::from_regions(previous.as_ref(), generation, regions, now);
+    status.next_attempt_at = retry::next_attempt_at(failure.as_ref(), now);
     let phase = status.phase.unwrap_or(Phase::Pending);
     let changed = status_writer::write(object, ctx, previous.as_ref(), &status).await?;
     if changed {
         events::phase_transition(ctx, object, previous.as_ref().and_then(|p| p.phase), phase).await;
     }
     ctx.metrics.set_phase(&uid, Some(phase.as_str()));
-    next_action(ctx, &uid, &cluster, &status.regions, &outcomes, aws_auth_failure)
+    next_action(
+        ctx,
+        &uid,
+        &cluster,
+        &status.regions,
+        &outcomes,
+        failure,
+        aws_auth_failure,
+    )
 }
 
-/// Errors (of a region, or applying aws-auth into a workload cluster) back off exponentially; work in progress
-/// is looked at again soon; a ready object waits for the drift period.
+/// A region's failure is retried at the delay its pass chose ([`retry`]); a failure applying aws-auth into a
+/// workload cluster backs off exponentially; work in progress is looked at again soon; a ready object waits
+/// for the drift period.
 fn next_action(
     ctx: &Context,
     uid: &str,
     cluster: &ValidatedCluster,
     regions: &[RegionStatus],
     outcomes: &[&RegionOutcome],
+    region_failure: Option<Error>,
     aws_auth_failure: Option<Error>,
 ) -> Result<Action> {
-    if let Some((outcome, error)) = outcomes.iter().find_map(|o| o.error.as_ref().map(|e| (o, e))) {
-        return Err(Error::Region {
-            region: outcome.status.region.clone(),
-            reason: error.reason.clone(),
-            message: error.message.clone(),
-        });
+    if let Some(error) = region_failure {
+        return Err(error);
     }
     if let Some(error) = aws_auth_failure {
         return Err(error);

@@ -13,7 +13,7 @@ use kube::api::DynamicObject;
 use kube::runtime::controller::Action;
 
 use super::read::{previous_status, typed};
-use super::{events, status_writer};
+use super::{events, retry, status_writer};
 use crate::context::Context;
 use crate::error::{Error, Result};
 use crate::infra::TeardownRequest;
@@ -103,20 +103,14 @@ pub(super) async fn cleanup(object: &DynamicObject, ctx: &Context) -> Result<Act
             ..o.status.clone()
         })
         .collect();
-    let status = status::from_regions(
-        previous.as_ref(),
-        object.metadata.generation,
-        remaining,
-        Timestamp::now(),
-    );
+    let now = Timestamp::now();
+    let failure = retry::region_failure(ctx, &uid, &outcomes.iter().collect::<Vec<_>>());
+    let mut status = status::from_regions(previous.as_ref(), object.metadata.generation, remaining, now);
+    status.next_attempt_at = retry::next_attempt_at(failure.as_ref(), now);
     status_writer::write(object, ctx, previous.as_ref(), &status).await?;
     ctx.metrics.set_phase(&uid, Some(Phase::Deleting.as_str()));
-    if let Some((outcome, error)) = outcomes.iter().find_map(|o| o.error.as_ref().map(|e| (o, e))) {
-        return Err(Error::Region {
-            region: outcome.status.region.clone(),
-            reason: error.reason.clone(),
-            message: error.message.clone(),
-        });
+    if let Some(error) = failure {
+        return Err(error);
     }
     ctx.reset_backoff(&uid);
     let soonest = outcomes.iter().filter_map(|o| o.requeue_after).min();

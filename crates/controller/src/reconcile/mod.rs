@@ -9,6 +9,7 @@ mod cleanup;
 mod events;
 mod generated_objects;
 mod read;
+mod retry;
 mod status_writer;
 mod validate;
 
@@ -70,7 +71,8 @@ fn already_published(error: &Error) -> bool {
     )
 }
 
-/// Decides when to retry after a failed reconcile: exponential backoff per object, capped, never a hot loop.
+/// Decides when to retry after a failed reconcile: a region's failure at the delay its pass chose (short after
+/// progress or throttling), anything else with exponential backoff per object, capped; never a hot loop.
 pub fn error_policy(object: Arc<DynamicObject>, error: &Error, ctx: Arc<Context>) -> Action {
     if let Error::Finalizer(inner) = error
         && let kube::runtime::finalizer::Error::CleanupFailed(Error::TeardownInProgress { after, .. }) =
@@ -81,17 +83,20 @@ pub fn error_policy(object: Arc<DynamicObject>, error: &Error, ctx: Arc<Context>
     let reason = error.reason();
     ctx.metrics.failed(&reason);
     let uid = object.meta().uid.clone().unwrap_or_default();
-    let delay = ctx.next_backoff(&uid);
-    let region = match error {
-        Error::Region { region, .. } => Some(region.as_str()),
+    let region_error = match error {
+        Error::Region { .. } => Some(error),
         Error::Finalizer(inner) => match inner.as_ref() {
-            kube::runtime::finalizer::Error::ApplyFailed(Error::Region { region, .. })
-            | kube::runtime::finalizer::Error::CleanupFailed(Error::Region { region, .. }) => {
-                Some(region.as_str())
-            }
+            kube::runtime::finalizer::Error::ApplyFailed(e @ Error::Region { .. })
+            | kube::runtime::finalizer::Error::CleanupFailed(e @ Error::Region { .. }) => Some(e),
             _ => None,
         },
         _ => None,
+    };
+    // A region's failure carries the delay the pass decided with its progress (and wrote to status);
+    // every other failure climbs the object's ladder.
+    let (region, delay) = match region_error {
+        Some(Error::Region { region, retry_in, .. }) => (Some(region.as_str()), *retry_in),
+        _ => (None, ctx.next_backoff(&uid)),
     };
     tracing::warn!(
         object = %format!("{}/{}", object.namespace().unwrap_or_default(), object.name_any()),

@@ -211,7 +211,11 @@ async fn ensure_internet_gateway(pass: &mut Pass<'_>, view: &NetworkView, vpc_id
         }
     };
     if !attached {
-        ec2.attach_internet_gateway(&id, vpc_id).await?;
+        // "Already associated" answers a repeat of an attach whose answer was lost.
+        match ec2.attach_internet_gateway(&id, vpc_id).await {
+            Ok(()) | Err(crate::error::AwsError::AlreadyExists(_)) => {}
+            Err(e) => return Err(e),
+        }
         pass.did(
             Verb::Updated,
             format!("attached internet gateway {id} to {vpc_id}"),

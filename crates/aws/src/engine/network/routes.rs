@@ -11,7 +11,7 @@ use eks_plan::RouteTarget;
 
 use super::{NetworkView, find, repair_tags};
 use crate::engine::pass::{Pass, Verb};
-use crate::error::{AwsResult, gone_is_done};
+use crate::error::{AwsError, AwsResult, gone_is_done};
 use crate::types::*;
 
 /// What [`ensure`] left of the subnet associations, for pruning the surplus route tables.
@@ -92,7 +92,15 @@ pub(super) async fn ensure(pass: &mut Pass<'_>, view: &NetworkView, vpc_id: &str
             let destination = route.destination.to_string();
             match table.routes.iter().find(|r| r.destination == destination) {
                 None => {
-                    ec2.create_route(&table.id, &destination, &target).await?;
+                    match ec2.create_route(&table.id, &destination, &target).await {
+                        Ok(()) => {}
+                        // A route made by an earlier call whose answer was lost, to whatever target:
+                        // pointing it at the planned one is idempotent.
+                        Err(AwsError::AlreadyExists(_)) => {
+                            ec2.replace_route(&table.id, &destination, &target).await?;
+                        }
+                        Err(e) => return Err(e),
+                    }
                     pass.did(fixed, format!("route {destination} in {}", table.id));
                 }
                 Some(r) if r.target.as_ref() != Some(&target) || r.state == "blackhole" => {
@@ -118,7 +126,7 @@ pub(super) async fn ensure(pass: &mut Pass<'_>, view: &NetworkView, vpc_id: &str
                     }
                     gone_is_done(ec2.disassociate_route_table(&association.id).await)?;
                     out.removed.insert(association.id.clone());
-                    ec2.associate_route_table(&table.id, &subnet_id).await?;
+                    associate(pass, &table.id, &subnet_id).await?;
                     pass.did(
                         Verb::Updated,
                         format!(
@@ -128,7 +136,7 @@ pub(super) async fn ensure(pass: &mut Pass<'_>, view: &NetworkView, vpc_id: &str
                     );
                 }
                 None => {
-                    ec2.associate_route_table(&table.id, &subnet_id).await?;
+                    associate(pass, &table.id, &subnet_id).await?;
                     pass.did(fixed, format!("association of {subnet_id} with {}", table.id));
                 }
             }
@@ -145,4 +153,25 @@ pub(super) async fn ensure(pass: &mut Pass<'_>, view: &NetworkView, vpc_id: &str
         pass.ids.route_tables.insert(planned.key.clone(), table.id);
     }
     Ok(out)
+}
+
+/// Associates a subnet with a table. "Already associated" (an earlier call whose answer was lost) is looked
+/// at again: done when the subnet is now in this table; otherwise the error stands (the next pass observes
+/// the other association and moves the subnet).
+async fn associate(pass: &Pass<'_>, table_id: &str, subnet_id: &str) -> AwsResult<()> {
+    let ec2 = &pass.clients.ec2;
+    match ec2.associate_route_table(table_id, subnet_id).await {
+        Ok(_) => Ok(()),
+        Err(error @ AwsError::AlreadyExists(_)) => {
+            let tables = ec2.describe_route_tables(&pass.filters).await?;
+            let here = tables.iter().any(|t| {
+                t.id == table_id
+                    && t.associations
+                        .iter()
+                        .any(|a| a.subnet_id.as_deref() == Some(subnet_id))
+            });
+            if here { Ok(()) } else { Err(error) }
+        }
+        Err(e) => Err(e),
+    }
 }

@@ -67,7 +67,7 @@ pub(crate) async fn gateways(tp: &mut TeardownPass<'_>, view: &NetworkView) -> A
     }
     for igw in &view.internet_gateways {
         for vpc in &igw.attached_vpcs {
-            gone_is_done(ec2.detach_internet_gateway(&igw.id, vpc).await)?;
+            detach_internet_gateway(tp, &igw.id, vpc).await?;
         }
         gone_is_done(ec2.delete_internet_gateway(&igw.id).await)?;
         tp.did(Verb::Deleted, format!("internet gateway {}", igw.id));
@@ -153,4 +153,22 @@ pub(crate) async fn vpcs(tp: &mut TeardownPass<'_>, view: &NetworkView) -> AwsRe
         }
     }
     Ok(done)
+}
+
+/// Detaches an internet gateway. A refusal (`Gateway.NotAttached` after an earlier detach whose answer was
+/// lost) is looked at again: done when the gateway no longer lists the VPC.
+async fn detach_internet_gateway(tp: &TeardownPass<'_>, igw_id: &str, vpc_id: &str) -> AwsResult<()> {
+    let ec2 = &tp.clients.ec2;
+    match ec2.detach_internet_gateway(igw_id, vpc_id).await {
+        Ok(()) => Ok(()),
+        Err(e) if e.is_not_found() => Ok(()),
+        Err(error @ (AwsError::InvalidRequest(_) | AwsError::AlreadyExists(_))) => {
+            let gateways = ec2.describe_internet_gateways(&tp.filters).await?;
+            let still = gateways
+                .iter()
+                .any(|g| g.id == igw_id && g.attached_vpcs.iter().any(|v| v == vpc_id));
+            if still { Err(error) } else { Ok(()) }
+        }
+        Err(e) => Err(e),
+    }
 }
