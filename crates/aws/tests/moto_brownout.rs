@@ -18,7 +18,7 @@ use aws_credential_types::Credentials;
 use eks_api::{DeletionPolicy, ValidatedCluster};
 use eks_aws::context::configure;
 use eks_aws::engine::{RecordedRegion, RegionPhase};
-use eks_aws::testing::MotoServer;
+use eks_aws::moto::MotoServer;
 use eks_aws::{AwsContext, SdkProvider, TeardownRequest, ensure_region, teardown_region};
 use fault_proxy::{FaultProxy, Faults};
 use support::*;

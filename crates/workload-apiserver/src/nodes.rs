@@ -89,6 +89,19 @@ pub fn serve_nodes(state: &Arc<kube_emulator::State>) {
         short_names: vec!["no".into()],
         categories: Vec::new(),
         status_subresource: true,
+        scale_subresource: false,
+        verbs: [
+            "create",
+            "delete",
+            "deletecollection",
+            "get",
+            "list",
+            "patch",
+            "update",
+            "watch",
+        ]
+        .map(String::from)
+        .to_vec(),
         columns: Vec::new(),
         schema: None,
         bucket: NODES.into(),
