@@ -26,16 +26,20 @@ ready = threading.Event()
 def watcher():
     w = watch.Watch()
     ready.set()
-    for event in w.stream(core.list_namespaced_config_map, ns, label_selector="team=blue", timeout_seconds=20):
+    stream = w.stream(
+        core.list_namespaced_config_map, ns, label_selector="team=blue", resource_version=start, timeout_seconds=20
+    )
+    for event in stream:
         events.append((event["type"], event["object"].metadata.name, event["object"].data))
         if event["type"] == "DELETED" and event["object"].metadata.name == "b2":
             w.stop()
 
 
+# The watch starts from the list's resourceVersion, so it sees every write below whenever it connects.
+start = core.list_namespaced_config_map(ns, label_selector="team=blue").metadata.resource_version
 thread = threading.Thread(target=watcher)
 thread.start()
 ready.wait()
-time.sleep(0.3)  # let the watch request reach the server before the writes
 core.create_namespaced_config_map(ns, config_map("b1", "blue"))
 core.create_namespaced_config_map(ns, config_map("r1", "red"))
 core.create_namespaced_config_map(ns, config_map("b2", "blue"))
