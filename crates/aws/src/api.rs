@@ -39,7 +39,7 @@ operations! {
         /// `DescribeAvailabilityZones` (all zones of the region).
         async fn describe_availability_zones(&self) -> Vec<AvailabilityZone>
             { DESCRIBE_AVAILABILITY_ZONES = read("DescribeAvailabilityZones") };
-        /// `DescribeVpcs`.
+        /// `DescribeVpcs`, every page.
         async fn describe_vpcs(&self, filters: &[Filter]) -> Vec<Vpc>
             { DESCRIBE_VPCS = read("DescribeVpcs") };
         /// `DescribeVpcAttribute` for one boolean attribute.
@@ -56,7 +56,7 @@ operations! {
         async fn delete_vpc(&self, vpc_id: &str)
             { DELETE_VPC = change("DeleteVpc").done(&["InvalidVpcID.NotFound"]) };
 
-        /// `DescribeSubnets`.
+        /// `DescribeSubnets`, every page.
         async fn describe_subnets(&self, filters: &[Filter]) -> Vec<Subnet>
             { DESCRIBE_SUBNETS = read("DescribeSubnets") };
         /// `CreateSubnet` with tags. A lost response is re-observed by tag.
@@ -70,7 +70,7 @@ operations! {
         async fn delete_subnet(&self, subnet_id: &str)
             { DELETE_SUBNET = change("DeleteSubnet").done(&["InvalidSubnetID.NotFound"]) };
 
-        /// `DescribeInternetGateways`.
+        /// `DescribeInternetGateways`, every page.
         async fn describe_internet_gateways(&self, filters: &[Filter]) -> Vec<InternetGateway>
             { DESCRIBE_INTERNET_GATEWAYS = read("DescribeInternetGateways") };
         /// `CreateInternetGateway` with tags. A lost response is re-observed by tag.
@@ -88,7 +88,7 @@ operations! {
         async fn delete_internet_gateway(&self, igw_id: &str)
             { DELETE_INTERNET_GATEWAY = change("DeleteInternetGateway").done(&["InvalidInternetGatewayID.NotFound"]) };
 
-        /// `DescribeVpnGateways`.
+        /// `DescribeVpnGateways` (not paged by AWS).
         async fn describe_vpn_gateways(&self, filters: &[Filter]) -> Vec<VpnGateway>
             { DESCRIBE_VPN_GATEWAYS = read("DescribeVpnGateways") };
         /// `CreateVpnGateway` (`ipsec.1`) with tags. A lost response is re-observed by tag.
@@ -110,7 +110,7 @@ operations! {
         async fn delete_vpn_gateway(&self, vgw_id: &str)
             { DELETE_VPN_GATEWAY = change("DeleteVpnGateway").done(&["InvalidVpnGatewayID.NotFound"]) };
 
-        /// `DescribeAddresses`.
+        /// `DescribeAddresses` (not paged by AWS).
         async fn describe_addresses(&self, filters: &[Filter]) -> Vec<Address>
             { DESCRIBE_ADDRESSES = read("DescribeAddresses") };
         /// `AllocateAddress` (VPC domain) with tags. A lost response is re-observed by tag.
@@ -125,7 +125,7 @@ operations! {
         async fn release_address(&self, allocation_id: &str)
             { RELEASE_ADDRESS = change("ReleaseAddress").done(&["InvalidAllocationID.NotFound"]) };
 
-        /// `DescribeNatGateways`.
+        /// `DescribeNatGateways`, every page.
         async fn describe_nat_gateways(&self, filters: &[Filter]) -> Vec<NatGateway>
             { DESCRIBE_NAT_GATEWAYS = read("DescribeNatGateways") };
         /// `CreateNatGateway` with a client token and tags. Ambiguous all the same: emulators ignore the token.
@@ -139,7 +139,7 @@ operations! {
         async fn delete_nat_gateway(&self, nat_id: &str)
             { DELETE_NAT_GATEWAY = change("DeleteNatGateway").done(&["NatGatewayNotFound"]) };
 
-        /// `DescribeRouteTables`.
+        /// `DescribeRouteTables`, every page.
         async fn describe_route_tables(&self, filters: &[Filter]) -> Vec<RouteTable>
             { DESCRIBE_ROUTE_TABLES = read("DescribeRouteTables") };
         /// `CreateRouteTable` with tags. A lost response is re-observed by tag.
@@ -168,7 +168,7 @@ operations! {
         async fn delete_route_table(&self, table_id: &str)
             { DELETE_ROUTE_TABLE = change("DeleteRouteTable").done(&["InvalidRouteTableID.NotFound"]) };
 
-        /// `DescribeSecurityGroups`.
+        /// `DescribeSecurityGroups`, every page.
         async fn describe_security_groups(&self, filters: &[Filter]) -> Vec<SecurityGroup>
             { DESCRIBE_SECURITY_GROUPS = read("DescribeSecurityGroups") };
         /// `CreateSecurityGroup` with tags; returns the group id. A lost response is re-observed by tag.
@@ -197,7 +197,7 @@ operations! {
         async fn delete_security_group(&self, group_id: &str)
             { DELETE_SECURITY_GROUP = change("DeleteSecurityGroup").done(&["InvalidGroup.NotFound"]).grant(LEFTOVER_GROUPS) };
 
-        /// `DescribeNetworkInterfaces`.
+        /// `DescribeNetworkInterfaces`, every page.
         async fn describe_network_interfaces(&self, filters: &[Filter]) -> Vec<NetworkInterface>
             { DESCRIBE_NETWORK_INTERFACES = read("DescribeNetworkInterfaces") };
         /// `DeleteNetworkInterface` (only what other services left behind: it carries no tag of the operator).
@@ -226,7 +226,7 @@ operations! {
         /// `TagRole`.
         async fn tag_role(&self, name: &str, tags: &Tags)
             { TAG_ROLE = change("TagRole").repeatable().grant(Grant::Tag) };
-        /// `ListAttachedRolePolicies`: the policy ARNs.
+        /// `ListAttachedRolePolicies`: the policy ARNs, every page.
         async fn list_attached_role_policies(&self, name: &str) -> Vec<String>
             { LIST_ATTACHED_ROLE_POLICIES = read("ListAttachedRolePolicies").grant(Grant::ObserveOwned) };
         /// `AttachRolePolicy` (attaching an attached policy succeeds).
@@ -284,7 +284,7 @@ operations! {
         /// `DeleteCluster`.
         async fn delete_cluster(&self, name: &str)
             { DELETE_CLUSTER = change("DeleteCluster").done(&["ResourceNotFoundException"]) };
-        /// `ListNodegroups`.
+        /// `ListNodegroups`, every page.
         async fn list_nodegroups(&self, cluster: &str) -> Vec<String>
             { LIST_NODEGROUPS = read("ListNodegroups") };
         /// `DescribeNodegroup`; `None` when there is no such node group.

@@ -5,16 +5,13 @@
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::Duration;
 
-use aws_config::retry::RetryConfig;
-use aws_config::{BehaviorVersion, Region};
-use aws_credential_types::Credentials;
-use eks_api::RegionName;
-use eks_aws::context::{SdkProvider, configure};
-use eks_aws::{ClientProvider, RegionClients};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::AsyncReadExt;
 use tokio::net::TcpListener;
+
+mod support;
+
+use support::scripted::ScriptedServer as Server;
 
 const CREATED: &str = r#"<CreateVpcResponse xmlns="http://ec2.amazonaws.com/doc/2016-11-15/"><requestId>r1</requestId><vpc><vpcId>vpc-0123</vpcId><state>pending</state><cidrBlock>10.0.0.0/16</cidrBlock></vpc></CreateVpcResponse>"#;
 const DESCRIBED: &str = r#"<DescribeVpcsResponse xmlns="http://ec2.amazonaws.com/doc/2016-11-15/"><requestId>r2</requestId><vpcSet><item><vpcId>vpc-0123</vpcId><state>available</state><cidrBlock>10.0.0.0/16</cidrBlock></item></vpcSet></DescribeVpcsResponse>"#;
@@ -23,96 +20,6 @@ fn ec2_error(code: &str) -> String {
     format!(
         "<Response><Errors><Error><Code>{code}</Code><Message>{code} (test)</Message></Error></Errors><RequestID>r0</RequestID></Response>"
     )
-}
-
-/// A server on a free loopback port answering the scripted `(status, body)` answers in order (the last one
-/// again once they run out), counting the requests it received.
-struct Server {
-    endpoint: String,
-    requests: Arc<AtomicUsize>,
-    task: tokio::task::JoinHandle<()>,
-}
-
-impl Server {
-    async fn start(script: Vec<(u16, String)>) -> Self {
-        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let endpoint = format!("http://{}", listener.local_addr().unwrap());
-        let requests = Arc::new(AtomicUsize::new(0));
-        let counter = requests.clone();
-        let task = tokio::spawn(async move {
-            loop {
-                let Ok((mut stream, _)) = listener.accept().await else {
-                    return;
-                };
-                let mut buffer = Vec::new();
-                let mut chunk = [0u8; 4096];
-                // Read the head, then as much body as Content-Length says.
-                while let Ok(n) = stream.read(&mut chunk).await {
-                    if n == 0 {
-                        break;
-                    }
-                    buffer.extend_from_slice(&chunk[..n]);
-                    let text = String::from_utf8_lossy(&buffer).to_string();
-                    if let Some(end) = text.find("\r\n\r\n") {
-                        let length = text[..end]
-                            .lines()
-                            .find_map(|l| {
-                                let (name, value) = l.split_once(':')?;
-                                name.eq_ignore_ascii_case("content-length")
-                                    .then(|| value.trim().parse::<usize>().ok())?
-                            })
-                            .unwrap_or(0);
-                        if buffer.len() >= end + 4 + length {
-                            break;
-                        }
-                    }
-                }
-                let n = counter.fetch_add(1, Ordering::SeqCst);
-                let (status, body) = script[n.min(script.len() - 1)].clone();
-                let response = format!(
-                    "HTTP/1.1 {status} X\r\nContent-Type: text/xml\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-                    body.len()
-                );
-                let _ = stream.write_all(response.as_bytes()).await;
-                let _ = stream.shutdown().await;
-            }
-        });
-        Self {
-            endpoint,
-            requests,
-            task,
-        }
-    }
-
-    fn requests(&self) -> usize {
-        self.requests.load(Ordering::SeqCst)
-    }
-
-    /// The operator's SDK configuration (standard retries, [`eks_aws::context::MAX_ATTEMPTS`]) on this server,
-    /// with a short initial backoff so that the test does not wait for the real one.
-    async fn clients(&self) -> RegionClients {
-        let config = configure(aws_config::defaults(BehaviorVersion::latest()))
-            .retry_config(
-                RetryConfig::standard()
-                    .with_max_attempts(eks_aws::context::MAX_ATTEMPTS)
-                    .with_initial_backoff(Duration::from_millis(5)),
-            )
-            .endpoint_url(&self.endpoint)
-            .region(Region::new("eu-west-1"))
-            .credentials_provider(Credentials::new("test", "test", None, None, "test"))
-            .load()
-            .await;
-        SdkProvider::new(config)
-            .region_clients(&RegionName::parse("eu-west-1").unwrap(), None)
-            .await
-            .unwrap()
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        self.task.abort();
-    }
 }
 
 #[tokio::test]
@@ -165,11 +72,7 @@ async fn a_create_whose_connection_drops_is_sent_once() {
             drop(stream);
         }
     });
-    let server = Server {
-        endpoint,
-        requests,
-        task,
-    };
+    let server = Server::around(endpoint, task);
     let clients = server.clients().await;
     let error = clients
         .ec2
@@ -177,7 +80,7 @@ async fn a_create_whose_connection_drops_is_sent_once() {
         .await
         .unwrap_err();
     assert!(error.is_retryable(), "{error}");
-    assert_eq!(server.requests(), 1, "{error}");
+    assert_eq!(requests.load(Ordering::SeqCst), 1, "{error}");
 }
 
 #[tokio::test]

@@ -263,14 +263,15 @@ impl EksApi for SdkEks {
     }
 
     async fn list_nodegroups(&self, cluster: &str) -> AwsResult<Vec<String>> {
-        let out = self
-            .client
+        self.client
             .list_nodegroups()
             .cluster_name(cluster)
+            .into_paginator()
+            .items()
             .send()
+            .try_collect()
             .await
-            .map_err(sdk_err("ListNodegroups"))?;
-        Ok(out.nodegroups().to_vec())
+            .map_err(sdk_err("ListNodegroups"))
     }
 
     async fn describe_nodegroup(&self, cluster: &str, name: &str) -> AwsResult<Option<Nodegroup>> {

@@ -144,15 +144,17 @@ impl IamApi for SdkIam {
     }
 
     async fn list_attached_role_policies(&self, name: &str) -> AwsResult<Vec<String>> {
-        let out = self
+        let policies = self
             .client
             .list_attached_role_policies()
             .role_name(name)
+            .into_paginator()
+            .items()
             .send()
+            .try_collect()
             .await
             .map_err(sdk_err("ListAttachedRolePolicies"))?;
-        Ok(out
-            .attached_policies()
+        Ok(policies
             .iter()
             .filter_map(|p| p.policy_arn().map(str::to_owned))
             .collect())

@@ -12,6 +12,7 @@ use eks_aws::{AwsContext, ClientProvider, RegionClients, TeardownRequest, ensure
 use eks_plan::tags;
 
 pub mod network;
+pub mod scripted;
 
 /// The owner uid the tests use.
 pub const UID: &str = "0b5c7f3e-0000-4000-8000-000000000001";

@@ -68,13 +68,16 @@ pub(super) async fn release_address(client: &Client, allocation_id: &str) -> Aws
 
 /// `DescribeNatGateways`.
 pub(super) async fn describe_nat_gateways(client: &Client, filters: &[Filter]) -> AwsResult<Vec<NatGateway>> {
-    let out = client
+    let items = client
         .describe_nat_gateways()
         .set_filter(sdk_filters(filters))
+        .into_paginator()
+        .items()
         .send()
+        .try_collect()
         .await
         .map_err(sdk_err("DescribeNatGateways"))?;
-    Ok(out.nat_gateways().iter().map(conv::nat_gateway).collect())
+    Ok(items.iter().map(conv::nat_gateway).collect())
 }
 
 /// `CreateNatGateway` with a client token and tags, without SDK retries.

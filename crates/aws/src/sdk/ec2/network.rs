@@ -34,13 +34,16 @@ pub(super) async fn describe_availability_zones(client: &Client) -> AwsResult<Ve
 
 /// `DescribeVpcs`.
 pub(super) async fn describe_vpcs(client: &Client, filters: &[Filter]) -> AwsResult<Vec<Vpc>> {
-    let out = client
+    let items = client
         .describe_vpcs()
         .set_filters(sdk_filters(filters))
+        .into_paginator()
+        .items()
         .send()
+        .try_collect()
         .await
         .map_err(sdk_err("DescribeVpcs"))?;
-    Ok(out.vpcs().iter().map(conv::vpc).collect())
+    Ok(items.iter().map(conv::vpc).collect())
 }
 
 /// `DescribeVpcAttribute` for one boolean attribute (absent reads as `false`).
@@ -112,13 +115,16 @@ pub(super) async fn delete_vpc(client: &Client, vpc_id: &str) -> AwsResult<()> {
 
 /// `DescribeSubnets`.
 pub(super) async fn describe_subnets(client: &Client, filters: &[Filter]) -> AwsResult<Vec<Subnet>> {
-    let out = client
+    let items = client
         .describe_subnets()
         .set_filters(sdk_filters(filters))
+        .into_paginator()
+        .items()
         .send()
+        .try_collect()
         .await
         .map_err(sdk_err("DescribeSubnets"))?;
-    Ok(out.subnets().iter().map(conv::subnet).collect())
+    Ok(items.iter().map(conv::subnet).collect())
 }
 
 /// `CreateSubnet` with tags, without SDK retries.
@@ -173,17 +179,16 @@ pub(super) async fn describe_internet_gateways(
     client: &Client,
     filters: &[Filter],
 ) -> AwsResult<Vec<InternetGateway>> {
-    let out = client
+    let items = client
         .describe_internet_gateways()
         .set_filters(sdk_filters(filters))
+        .into_paginator()
+        .items()
         .send()
+        .try_collect()
         .await
         .map_err(sdk_err("DescribeInternetGateways"))?;
-    Ok(out
-        .internet_gateways()
-        .iter()
-        .map(conv::internet_gateway)
-        .collect())
+    Ok(items.iter().map(conv::internet_gateway).collect())
 }
 
 /// `CreateInternetGateway` with tags, without SDK retries.

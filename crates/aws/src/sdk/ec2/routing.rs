@@ -11,13 +11,16 @@ use crate::types::*;
 
 /// `DescribeRouteTables`.
 pub(super) async fn describe_route_tables(client: &Client, filters: &[Filter]) -> AwsResult<Vec<RouteTable>> {
-    let out = client
+    let items = client
         .describe_route_tables()
         .set_filters(sdk_filters(filters))
+        .into_paginator()
+        .items()
         .send()
+        .try_collect()
         .await
         .map_err(sdk_err("DescribeRouteTables"))?;
-    Ok(out.route_tables().iter().map(conv::route_table).collect())
+    Ok(items.iter().map(conv::route_table).collect())
 }
 
 /// `CreateRouteTable` with tags, without SDK retries.

@@ -14,13 +14,16 @@ pub(super) async fn describe_security_groups(
     client: &Client,
     filters: &[Filter],
 ) -> AwsResult<Vec<SecurityGroup>> {
-    let out = client
+    let items = client
         .describe_security_groups()
         .set_filters(sdk_filters(filters))
+        .into_paginator()
+        .items()
         .send()
+        .try_collect()
         .await
         .map_err(sdk_err("DescribeSecurityGroups"))?;
-    Ok(out.security_groups().iter().map(conv::security_group).collect())
+    Ok(items.iter().map(conv::security_group).collect())
 }
 
 /// `CreateSecurityGroup` with tags, without SDK retries; returns the group id.
@@ -124,17 +127,16 @@ pub(super) async fn describe_network_interfaces(
     client: &Client,
     filters: &[Filter],
 ) -> AwsResult<Vec<NetworkInterface>> {
-    let out = client
+    let items = client
         .describe_network_interfaces()
         .set_filters(sdk_filters(filters))
+        .into_paginator()
+        .items()
         .send()
+        .try_collect()
         .await
         .map_err(sdk_err("DescribeNetworkInterfaces"))?;
-    Ok(out
-        .network_interfaces()
-        .iter()
-        .map(conv::network_interface)
-        .collect())
+    Ok(items.iter().map(conv::network_interface).collect())
 }
 
 /// `DeleteNetworkInterface`.
