@@ -192,7 +192,6 @@ fn drive(sizes: &str) {
 }
 
 fn main() {
-    let _ = rustls::crypto::ring::default_provider().install_default();
     let runtime = || {
         tokio::runtime::Builder::new_multi_thread()
             .enable_all()

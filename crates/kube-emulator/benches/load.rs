@@ -56,7 +56,6 @@ async fn raw_get(url: &str, path: &str) -> usize {
 
 #[tokio::main]
 async fn main() {
-    let _ = rustls::crypto::ring::default_provider().install_default();
     let started = Instant::now();
     let mut server = Command::new(env!("CARGO_BIN_EXE_kube-emulator"))
         .args(["--port", "0"])

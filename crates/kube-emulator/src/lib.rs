@@ -205,9 +205,6 @@ impl Emulator {
     /// A kube client for the emulator (plain HTTP, the kubeconfig's bearer token, namespace `default`).
     /// Call it inside a Tokio runtime, as any `kube::Client` is built.
     pub fn client(&self) -> kube::Client {
-        // With both rustls back ends linked into one binary (the AWS SDK brings aws-lc-rs), rustls needs a
-        // process default; keep whichever is installed already.
-        let _ = rustls::crypto::ring::default_provider().install_default();
         let uri = self.url().parse().unwrap_or_default();
         let mut config = kube::Config::new(uri);
         config.default_namespace = "default".into();

@@ -15,8 +15,6 @@ use clap::Parser;
 
 fn main() -> ExitCode {
     let cli = cli::Cli::parse();
-    // The AWS SDK and kube both link rustls with different crypto back ends; pick one for the process.
-    let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
     let mut log = cli.log;
     // The local mode talks to the user on stdout; keep its log to warnings unless asked otherwise.
     if matches!(cli.command, cli::Command::Dev(_)) && log.log_level == "info" {

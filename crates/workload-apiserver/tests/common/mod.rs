@@ -223,7 +223,6 @@ pub async fn open_stream(
     path: &str,
     token: &str,
 ) -> (u16, hyper::body::Incoming) {
-    let _ = rustls::crypto::ring::default_provider().install_default();
     let mut roots = rustls::RootCertStore::empty();
     roots.add(ca_der(ca_data)).unwrap();
     let config = rustls::ClientConfig::builder()
@@ -256,7 +255,6 @@ pub async fn request(
     token: Option<&str>,
     body: &str,
 ) -> (u16, serde_json::Value) {
-    let _ = rustls::crypto::ring::default_provider().install_default();
     let mut roots = rustls::RootCertStore::empty();
     roots.add(ca_der(ca_data)).unwrap();
     let config = rustls::ClientConfig::builder()
