@@ -4,8 +4,8 @@
 //! service) through a [`ClientProvider`], the SDK one ([`SdkProvider`]) in production and the fake or an
 //! instrumented wrapper in tests, and it remembers who the credentials belong to (one STS call per role).
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -14,6 +14,7 @@ use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_credential_types::provider::SharedCredentialsProvider;
 use eks_api::{CredentialsSpec, RegionName};
+use quick_cache::sync::Cache;
 
 use crate::api::{Ec2Api, EksApi, IamApi, StsApi};
 use crate::declare::Plain;
@@ -96,11 +97,18 @@ pub fn configure(loader: aws_config::ConfigLoader) -> aws_config::ConfigLoader {
         )
 }
 
-/// Clients on the AWS SDK, cached per region and role; assumed-role credentials cached per role.
+/// How many (region, role) client sets, assumed-role credential providers, identities and node group cursors
+/// are kept. A fleet whose objects name many roles evicts the least recently used: an evicted entry costs one
+/// rebuild of the clients (no call) or one `AssumeRole`/`GetCallerIdentity` when next needed, while memory
+/// stays bounded whatever the fleet's size.
+pub const CACHE_CAPACITY: usize = 512;
+
+/// Clients on the AWS SDK, cached per region and role; assumed-role credentials cached per role; both bounded
+/// by [`CACHE_CAPACITY`].
 pub struct SdkProvider {
     base: SdkConfig,
-    clients: Mutex<HashMap<(String, Option<RoleKey>), RegionClients>>,
-    roles: Mutex<HashMap<RoleKey, SharedCredentialsProvider>>,
+    clients: Cache<(String, Option<RoleKey>), RegionClients>,
+    roles: Cache<RoleKey, SharedCredentialsProvider>,
 }
 
 impl SdkProvider {
@@ -108,13 +116,13 @@ impl SdkProvider {
     pub fn new(base: SdkConfig) -> Self {
         Self {
             base,
-            clients: Mutex::default(),
-            roles: Mutex::default(),
+            clients: Cache::new(CACHE_CAPACITY),
+            roles: Cache::new(CACHE_CAPACITY),
         }
     }
 
     async fn role_credentials(&self, key: &RoleKey, region: &RegionName) -> SharedCredentialsProvider {
-        if let Some(found) = self.roles.lock().ok().and_then(|m| m.get(key).cloned()) {
+        if let Some(found) = self.roles.get(key) {
             return found;
         }
         let mut builder =
@@ -129,9 +137,7 @@ impl SdkProvider {
             .unwrap_or_else(|| Region::new(region.as_str().to_owned()));
         let provider =
             SharedCredentialsProvider::new(builder.configure(&self.base).region(region).build().await);
-        if let Ok(mut roles) = self.roles.lock() {
-            roles.insert(key.clone(), provider.clone());
-        }
+        self.roles.insert(key.clone(), provider.clone());
         provider
     }
 }
@@ -145,7 +151,7 @@ impl ClientProvider for SdkProvider {
     ) -> AwsResult<RegionClients> {
         let role = role_key(credentials);
         let key = (region.as_str().to_owned(), role.clone());
-        if let Some(found) = self.clients.lock().ok().and_then(|m| m.get(&key).cloned()) {
+        if let Some(found) = self.clients.get(&key) {
             return Ok(found);
         }
         let mut builder = self.base.to_builder();
@@ -165,9 +171,7 @@ impl ClientProvider for SdkProvider {
             },
             Plain,
         );
-        if let Ok(mut map) = self.clients.lock() {
-            map.insert(key, clients.clone());
-        }
+        self.clients.insert(key, clients.clone());
         Ok(clients)
     }
 }
@@ -194,8 +198,8 @@ impl Default for EngineOptions {
 /// What the engine needs: clients per region, the caller's identity per role, and options.
 pub struct AwsContext {
     provider: Arc<dyn ClientProvider>,
-    identities: Mutex<HashMap<Option<RoleKey>, CallerIdentity>>,
-    cursors: Mutex<HashMap<String, usize>>,
+    identities: Cache<Option<RoleKey>, CallerIdentity>,
+    cursors: Cache<String, Arc<AtomicUsize>>,
     /// Engine settings.
     pub options: EngineOptions,
 }
@@ -205,8 +209,8 @@ impl AwsContext {
     pub fn new(provider: Arc<dyn ClientProvider>) -> Self {
         Self {
             provider,
-            identities: Mutex::default(),
-            cursors: Mutex::default(),
+            identities: Cache::new(CACHE_CAPACITY),
+            cursors: Cache::new(CACHE_CAPACITY),
             options: EngineOptions::default(),
         }
     }
@@ -245,7 +249,7 @@ impl AwsContext {
         credentials: Option<&CredentialsSpec>,
     ) -> AwsResult<CallerIdentity> {
         let key = role_key(credentials);
-        if let Some(found) = self.identities.lock().ok().and_then(|m| m.get(&key).cloned()) {
+        if let Some(found) = self.identities.get(&key) {
             return Ok(found);
         }
         let identity = clients
@@ -254,9 +258,7 @@ impl AwsContext {
             .await
             .map_err(|e| credentials_error(credentials, &e))?;
         tracing::info!(account = %identity.account, arn = %identity.arn, "AWS identity");
-        if let Ok(mut map) = self.identities.lock() {
-            map.insert(key, identity.clone());
-        }
+        self.identities.insert(key, identity.clone());
         Ok(identity)
     }
 
@@ -269,12 +271,12 @@ impl AwsContext {
 
     /// A rotating index per key, so that steady reconciles look at one of many things per pass.
     pub(crate) fn next_cursor(&self, key: &str) -> usize {
-        self.cursors.lock().map_or(0, |mut map| {
-            let cursor = map.entry(key.to_owned()).or_insert(0);
-            let current = *cursor;
-            *cursor = cursor.wrapping_add(1);
-            current
-        })
+        let cursor = self.cursors.get(key).unwrap_or_else(|| {
+            let fresh = Arc::new(AtomicUsize::new(0));
+            self.cursors.insert(key.to_owned(), fresh.clone());
+            fresh
+        });
+        cursor.fetch_add(1, Ordering::Relaxed)
     }
 }
 
@@ -289,4 +291,77 @@ fn credentials_error(credentials: Option<&CredentialsSpec>, error: &AwsError) ->
             .to_owned(),
     };
     AwsError::Credentials(format!("sts:GetCallerIdentity with {whose} failed: {error}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use aws_credential_types::Credentials;
+
+    use super::*;
+
+    fn role(i: usize) -> CredentialsSpec {
+        CredentialsSpec {
+            role_arn: format!("arn:aws:iam::123456789012:role/team-{i}"),
+            external_id: None,
+        }
+    }
+
+    /// A fleet whose objects each name their own role, in two regions, builds at most [`CACHE_CAPACITY`]
+    /// client sets and credential providers (building them makes no call).
+    #[tokio::test]
+    async fn clients_and_role_credentials_of_a_large_fleet_stay_bounded() {
+        let base = aws_config::defaults(BehaviorVersion::latest())
+            .region(Region::new("eu-west-1"))
+            .credentials_provider(Credentials::new("test", "test", None, None, "test"))
+            .load()
+            .await;
+        let provider = SdkProvider::new(base);
+        let regions = [
+            RegionName::parse("eu-west-1").unwrap(),
+            RegionName::parse("eu-west-2").unwrap(),
+        ];
+        for i in 0..2 * CACHE_CAPACITY {
+            for region in &regions {
+                provider.region_clients(region, Some(&role(i))).await.unwrap();
+            }
+        }
+        assert!(
+            provider.clients.len() <= CACHE_CAPACITY,
+            "{}",
+            provider.clients.len()
+        );
+        assert!(provider.roles.len() <= CACHE_CAPACITY, "{}", provider.roles.len());
+        // The most recent one is still cached: the same clients come back.
+        let last = role(2 * CACHE_CAPACITY - 1);
+        let a = provider.region_clients(&regions[0], Some(&last)).await.unwrap();
+        let b = provider.region_clients(&regions[0], Some(&last)).await.unwrap();
+        assert!(Arc::ptr_eq(&a.ec2, &b.ec2));
+    }
+
+    /// Node group cursors are kept per cluster ARN; clusters that come and go do not grow the map.
+    #[test]
+    fn cursors_of_many_clusters_stay_bounded_and_rotate() {
+        let ctx = AwsContext::new(Arc::new(NoClients));
+        for i in 0..10 * CACHE_CAPACITY {
+            ctx.next_cursor(&format!("arn:aws:eks:eu-west-1:1:cluster/c{i}"));
+        }
+        assert!(ctx.cursors.len() <= CACHE_CAPACITY, "{}", ctx.cursors.len());
+        let key = "arn:aws:eks:eu-west-1:1:cluster/steady";
+        let seen: Vec<usize> = (0..3).map(|_| ctx.next_cursor(key)).collect();
+        assert_eq!(seen, [0, 1, 2]);
+    }
+
+    /// A provider that is never asked for clients.
+    struct NoClients;
+
+    #[async_trait]
+    impl ClientProvider for NoClients {
+        async fn region_clients(
+            &self,
+            _region: &RegionName,
+            _credentials: Option<&CredentialsSpec>,
+        ) -> AwsResult<RegionClients> {
+            unreachable!("the cursor test makes no call")
+        }
+    }
 }
