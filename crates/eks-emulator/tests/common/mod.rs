@@ -219,3 +219,21 @@ pub async fn active(eks: &aws_sdk_eks::Client, name: &str) -> aws_sdk_eks::types
 pub fn code<E: aws_sdk_eks::error::ProvideErrorMetadata>(err: &E) -> String {
     err.code().unwrap_or("<none>").to_owned()
 }
+
+/// Sends one request to the emulator's control endpoint; answers the status and the JSON body.
+pub async fn control(emulator: &Emulator, method: &str, path: &str, body: &str) -> (u16, serde_json::Value) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut stream = tokio::net::TcpStream::connect(("127.0.0.1", emulator.port()))
+        .await
+        .unwrap();
+    let request = format!(
+        "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).await.unwrap();
+    let status = answer[9..12].parse().unwrap();
+    let body = answer.split("\r\n\r\n").nth(1).unwrap_or_default();
+    (status, serde_json::from_str(body).unwrap_or_default())
+}
