@@ -484,7 +484,10 @@ async fn group_instances(
                 "InstanceId" => instances.push(text.as_str().to_owned()),
                 _ => {}
             },
-            xmlparser::Token::ElementEnd { .. } => current.clear(),
+            xmlparser::Token::ElementEnd {
+                end: xmlparser::ElementEnd::Close(..) | xmlparser::ElementEnd::Empty,
+                ..
+            } => current.clear(),
             _ => {}
         }
     }

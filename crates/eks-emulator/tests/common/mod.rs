@@ -237,3 +237,42 @@ pub async fn control(emulator: &Emulator, method: &str, path: &str, body: &str) 
     let body = answer.split("\r\n\r\n").nth(1).unwrap_or_default();
     (status, serde_json::from_str(body).unwrap_or_default())
 }
+
+/// Runs the AWS CLI against `endpoint` in eu-west-1 (on a blocking thread); answers its JSON output, or its
+/// standard error when it fails.
+pub async fn aws_json(endpoint: &str, args: &[&str]) -> Result<serde_json::Value, String> {
+    let endpoint = endpoint.to_owned();
+    let args: Vec<String> = args.iter().map(|a| (*a).to_owned()).collect();
+    let output = tokio::task::spawn_blocking(move || {
+        Command::new("aws")
+            .args(&args)
+            .args([
+                "--endpoint-url",
+                &endpoint,
+                "--region",
+                "eu-west-1",
+                "--output",
+                "json",
+            ])
+            .env("AWS_ACCESS_KEY_ID", "AKIDCLI")
+            .env("AWS_SECRET_ACCESS_KEY", "secret")
+            .env_remove("AWS_PROFILE")
+            .env("AWS_CONFIG_FILE", "/dev/null")
+            .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
+            .env("AWS_MAX_ATTEMPTS", "1")
+            .output()
+            .expect("the AWS CLI (aws) on PATH")
+    })
+    .await
+    .unwrap();
+    if output.status.success() {
+        let text = String::from_utf8_lossy(&output.stdout);
+        Ok(if text.trim().is_empty() {
+            serde_json::Value::Null
+        } else {
+            serde_json::from_str(&text).unwrap()
+        })
+    } else {
+        Err(String::from_utf8_lossy(&output.stderr).into_owned())
+    }
+}
