@@ -5,7 +5,7 @@
 
 use std::collections::BTreeSet;
 
-use eks_api::{CredentialsSpec, DeletionPolicy, Phase, RegionName, RegionStatus};
+use eks_api::{ClusterId, CredentialsSpec, DeletionPolicy, EksCluster, Phase, RegionName, RegionStatus};
 use futures::future::join_all;
 use k8s_openapi::jiff::Timestamp;
 use kube::ResourceExt;
@@ -74,6 +74,7 @@ pub(super) async fn cleanup(object: &DynamicObject, ctx: &Context) -> Result<Act
                 recorded: previous
                     .as_ref()
                     .and_then(|p| p.regions.iter().find(|r| &r.region == region).cloned()),
+                spec_cluster_id: spec_cluster_id(object, typed.as_ref(), region),
                 deletion_policy: policy,
                 credentials: credentials.clone(),
             })
@@ -178,4 +179,13 @@ mod tests {
             DeletionPolicy::Retain
         );
     }
+}
+
+/// The cluster id the object's name and stage give in a region, when they still make a valid one.
+fn spec_cluster_id(object: &DynamicObject, typed: Option<&EksCluster>, region: &str) -> Option<String> {
+    let region = RegionName::parse(region).ok()?;
+    let stage = typed.and_then(|t| t.spec.stage.as_deref());
+    ClusterId::new(&region, stage, &object.name_any())
+        .ok()
+        .map(|id| id.as_str().to_owned())
 }
