@@ -512,4 +512,12 @@ async fn bad_addon_requests_are_refused_naming_the_field_and_create_nothing() {
         .await
         .unwrap();
     assert!(updates.update_ids().is_empty());
+    let missing = eks
+        .list_updates()
+        .name("bad")
+        .addon_name("vpc-cni")
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(code(&missing), "ResourceNotFoundException");
 }

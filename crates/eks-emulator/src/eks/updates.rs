@@ -375,6 +375,16 @@ pub fn list(ctx: &Ctx<'_>, name: &str) -> EksResult<Value> {
             .cluster(name)
             .nodegroup(group));
         }
+        if let UpdateTarget::Addon(addon) = &target
+            && !c.addons.contains_key(addon)
+        {
+            return Err(EksError::new(
+                ErrorCode::ResourceNotFound,
+                format!("No addon: {addon} found in cluster: {name}"),
+            )
+            .cluster(name)
+            .addon(addon));
+        }
         Ok(c.updates
             .iter()
             .filter(|u| u.target == target)
