@@ -141,7 +141,8 @@ pub fn validate_configuration(version: &AddonVersion, values: &str) -> EksResult
     Ok(())
 }
 
-/// The service accounts of `addon` that may get an association, each checked against the catalogue.
+/// Checks each requested association: a service account the add-on uses (its `podIdentityConfiguration`)
+/// and an IAM role ARN.
 fn check_associations(kind: &catalogue::AddonKind, associations: &[AssociationRequest]) -> EksResult<()> {
     for a in associations {
         if !kind
@@ -355,11 +356,11 @@ pub fn update(ctx: &Ctx<'_>, cluster: &str, name: &str) -> EksResult<Value> {
         }
         let kubernetes = c.cluster.version.clone();
         let record = c.addons.get(name).ok_or_else(|| not_found(cluster, name))?;
-        if busy(c, &target)
-            || record.status != AddonStatus::Active
-                && record.status != AddonStatus::Degraded
-                && record.status != AddonStatus::UpdateFailed
-        {
+        let updatable = matches!(
+            record.status,
+            AddonStatus::Active | AddonStatus::Degraded | AddonStatus::UpdateFailed
+        );
+        if busy(c, &target) || !updatable {
             return Err(EksError::new(
                 ErrorCode::ResourceInUse,
                 format!(
