@@ -10,6 +10,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::App;
+use crate::eks::control as control_eks;
 use crate::faults::FaultRule;
 
 /// An insight added through `POST /emulator/v1/clusters/{name}/insights`.
@@ -32,7 +33,7 @@ fn upgrade_readiness() -> String {
     "UPGRADE_READINESS".to_owned()
 }
 
-fn problem(status: StatusCode, message: impl Into<String>) -> Response {
+pub(crate) fn problem(status: StatusCode, message: impl Into<String>) -> Response {
     (status, axum::Json(json!({"message": message.into()}))).into_response()
 }
 
@@ -65,6 +66,18 @@ pub async fn handle(app: &Arc<App>, request: Request<Body>) -> Response {
             match serde_json::from_slice::<NewInsight>(&body) {
                 Ok(insight) => add_insight(app, name, insight),
                 Err(err) => problem(StatusCode::BAD_REQUEST, format!("an insight: {err}")),
+            }
+        }
+        (&Method::POST, ["clusters", name, "update-failures"]) => {
+            match serde_json::from_slice::<control_eks::NewUpdateFailure>(&body) {
+                Ok(rule) => control_eks::add_update_failure(app, name, rule),
+                Err(err) => problem(StatusCode::BAD_REQUEST, format!("an update failure: {err}")),
+            }
+        }
+        (&Method::POST, ["clusters", name, "addons", addon, "status"]) => {
+            match serde_json::from_slice::<control_eks::AddonHealth>(&body) {
+                Ok(health) => control_eks::set_addon_status(app, name, addon, health),
+                Err(err) => problem(StatusCode::BAD_REQUEST, format!("an add-on status: {err}")),
             }
         }
         _ => problem(

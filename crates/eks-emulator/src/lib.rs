@@ -5,6 +5,7 @@
 //! `/emulator/v1/` (not part of AWS) shows the state and injects insights and faults; see the crate README.
 #![forbid(unsafe_code)]
 
+pub mod autoscaling;
 pub mod backend;
 pub mod control;
 pub mod ec2;
@@ -13,6 +14,7 @@ pub mod faults;
 pub mod forward;
 pub mod persist;
 pub mod scope;
+pub mod ssm;
 pub mod timing;
 pub mod workload;
 
@@ -234,6 +236,8 @@ async fn dispatch(AxumState(app): AxumState<Arc<App>>, request: Request<Body>) -
     match (service, scope.clone()) {
         ("eks", Some(scope)) => eks::handle(&app, &scope, request).await,
         ("ec2", Some(scope)) => ec2::handle(&app, &scope, request).await,
+        ("ssm", Some(scope)) => ssm::handle(&app, &scope, request).await,
+        ("autoscaling", Some(scope)) => autoscaling::handle(&app, &scope, request).await,
         _ => {
             let protocol = if request.headers().contains_key("x-amz-target") {
                 Protocol::AwsJson

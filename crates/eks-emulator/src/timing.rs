@@ -34,6 +34,8 @@ pub enum Phase {
     NodegroupUpdate,
     /// Creation, update or deletion of an add-on.
     Addon,
+    /// An Auto Scaling instance refresh, start to end.
+    InstanceRefresh,
 }
 
 impl Timing {
@@ -45,14 +47,14 @@ impl Timing {
                 Phase::ClusterCreate => 2.0,
                 Phase::ClusterDelete | Phase::NodegroupDelete | Phase::Addon => 1.0,
                 Phase::ClusterConfig | Phase::NodegroupCreate | Phase::NodegroupUpdate => 1.5,
-                Phase::ClusterVersion => 2.0,
+                Phase::ClusterVersion | Phase::InstanceRefresh => 2.0,
             },
             Timing::Realistic => match phase {
                 Phase::ClusterCreate | Phase::ClusterVersion => 600.0,
                 Phase::ClusterDelete => 300.0,
                 Phase::ClusterConfig => 120.0,
                 Phase::NodegroupCreate | Phase::NodegroupDelete => 180.0,
-                Phase::NodegroupUpdate => 600.0,
+                Phase::NodegroupUpdate | Phase::InstanceRefresh => 600.0,
                 Phase::Addon => 60.0,
             },
         };

@@ -1,4 +1,5 @@
-//! The `eks-emulator` binary: the `--port 0` line, and `--state-dir` resuming an update after a kill.
+//! The `eks-emulator` binary: the `--port 0` line, and `--state-dir` resuming an update (and keeping the
+//! add-ons) after a kill.
 #![allow(clippy::unwrap_used)]
 
 mod common;
@@ -66,6 +67,15 @@ async fn a_killed_emulator_resumes_its_clusters_and_updates_from_the_state_dir()
         (c.status() == Some(&ClusterStatus::Active)).then_some(c)
     })
     .await;
+    let addon = eks
+        .create_addon()
+        .cluster_name("keep")
+        .addon_name("coredns")
+        .send()
+        .await
+        .unwrap()
+        .addon
+        .unwrap();
     let update = eks
         .update_cluster_version()
         .name("keep")
@@ -88,6 +98,16 @@ async fn a_killed_emulator_resumes_its_clusters_and_updates_from_the_state_dir()
         .unwrap();
     assert_eq!(resumed.arn(), cluster.arn());
     assert_eq!(resumed.status(), Some(&ClusterStatus::Updating));
+    let kept = eks
+        .describe_addon()
+        .cluster_name("keep")
+        .addon_name("coredns")
+        .send()
+        .await
+        .unwrap()
+        .addon
+        .unwrap();
+    assert_eq!(kept.addon_arn(), addon.addon_arn(), "add-ons are persisted too");
     until(60, || async {
         let u = eks
             .describe_update()

@@ -287,6 +287,8 @@ pub async fn create(ctx: &Ctx<'_>) -> EksResult<Value> {
         access_entries: BTreeMap::new(),
         insights: Vec::new(),
         pod_identity: BTreeMap::new(),
+        addons: BTreeMap::new(),
+        update_failures: Vec::new(),
     };
     // With an API mode and the bootstrap flag, EKS gives the creator an access entry with cluster admin
     // (https://docs.aws.amazon.com/eks/latest/userguide/creating-access-entries.html).
@@ -400,6 +402,11 @@ pub fn delete(ctx: &Ctx<'_>, name: &str) -> EksResult<Value> {
         }
         c.cluster.status = ClusterStatus::Deleting;
         c.ready_at = now_ms() + duration.as_millis() as u64;
+        // EKS deletes the cluster's add-ons with it.
+        for addon in c.addons.values_mut() {
+            addon.status = AddonStatus::Deleting;
+            addon.ready_at = c.ready_at;
+        }
         Ok(json!({"cluster": c.cluster}))
     })
 }

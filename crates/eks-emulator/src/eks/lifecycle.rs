@@ -66,6 +66,7 @@ pub fn step(
             }
             changed |= finish_updates(c, now);
             changed |= step_nodegroups(c, now);
+            changed |= super::addons::step(c, now);
         }
         for name in gone {
             regional.clusters.remove(&name);
@@ -108,17 +109,32 @@ fn step_nodegroups(c: &mut ClusterRecord, now: u64) -> bool {
 
 fn finish_updates(c: &mut ClusterRecord, now: u64) -> bool {
     let mut done = Vec::new();
+    let mut failed = Vec::new();
     for u in c.updates.iter_mut() {
         if u.update.status == UpdateStatus::InProgress && u.done_at <= now {
-            u.update.status = UpdateStatus::Successful;
-            done.push((u.target.clone(), u.change.clone()));
+            if let Some(error) = &u.failure {
+                // A failed update changes nothing (EKS rolls it back) and reports why in `errors`.
+                u.update.status = UpdateStatus::Failed;
+                u.update.errors = vec![error.clone()];
+                failed.push(u.target.clone());
+            } else {
+                u.update.status = UpdateStatus::Successful;
+                done.push((u.target.clone(), u.change.clone()));
+            }
         }
     }
-    if done.is_empty() {
+    if done.is_empty() && failed.is_empty() {
         return false;
     }
     for (target, change) in done {
         apply(c, &target, change, now);
+    }
+    for target in failed {
+        if let UpdateTarget::Addon(name) = target
+            && let Some(a) = c.addons.get_mut(&name)
+        {
+            a.status = AddonStatus::UpdateFailed;
+        }
     }
     let busy = |c: &ClusterRecord, t: &UpdateTarget| {
         c.updates
@@ -139,6 +155,19 @@ fn finish_updates(c: &mut ClusterRecord, now: u64) -> bool {
             && g.nodegroup.status == NodegroupStatus::Updating
         {
             g.nodegroup.status = NodegroupStatus::Active;
+        }
+    }
+    let idle: Vec<String> = c
+        .addons
+        .keys()
+        .filter(|n| !busy(c, &UpdateTarget::Addon((*n).clone())))
+        .cloned()
+        .collect();
+    for name in idle {
+        if let Some(a) = c.addons.get_mut(&name)
+            && a.status == AddonStatus::Updating
+        {
+            a.status = AddonStatus::Active;
         }
     }
     true
@@ -202,6 +231,11 @@ fn apply(c: &mut ClusterRecord, target: &UpdateTarget, change: Change, now: u64)
                 group.update_config = u;
             }
             group.modified_at = seconds(now);
+        }
+        Change::Addon(change) => {
+            if let UpdateTarget::Addon(name) = target {
+                super::addons::apply_change(c, name, change, now);
+            }
         }
         Change::NodegroupVersion {
             version,

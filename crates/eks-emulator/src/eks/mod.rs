@@ -1,7 +1,11 @@
 //! The EKS API: request parsing and dispatch to the operations of each resource family.
 
 pub mod access;
+pub mod addon_versions;
+pub mod addons;
+pub mod catalogue;
 pub mod clusters;
+pub mod control;
 pub mod error;
 pub mod lifecycle;
 pub mod model;
@@ -176,5 +180,12 @@ async fn run(ctx: &Ctx<'_>, route: Route) -> EksResult<Value> {
         Route::AssociateEncryptionConfig(name) => updates::associate_encryption_config(ctx, &name),
         Route::ListInsights(name) => updates::list_insights(ctx, &name),
         Route::DescribeInsight(name, id) => updates::describe_insight(ctx, &name, &id),
+        Route::CreateAddon(name) => addons::create(ctx, &name),
+        Route::ListAddons(name) => addons::list(ctx, &name),
+        Route::DescribeAddon(name, addon) => addons::describe(ctx, &name, &addon),
+        Route::UpdateAddon(name, addon) => addons::update(ctx, &name, &addon),
+        Route::DeleteAddon(name, addon) => addons::delete(ctx, &name, &addon),
+        Route::DescribeAddonVersions => addon_versions::describe_versions(ctx),
+        Route::DescribeAddonConfiguration => addon_versions::describe_configuration(ctx),
     }
 }

@@ -43,6 +43,9 @@ pub struct RegionState {
     /// Virtual private gateways propagating routes, by route table id (EC2 state moto lacks).
     #[serde(default)]
     pub route_propagation: BTreeMap<String, std::collections::BTreeSet<String>>,
+    /// Auto Scaling instance refreshes, oldest first (Auto Scaling state moto lacks).
+    #[serde(default)]
+    pub instance_refreshes: Vec<crate::autoscaling::InstanceRefresh>,
 }
 
 /// A cluster with everything that belongs to it.
@@ -74,6 +77,72 @@ pub struct ClusterRecord {
     /// Pod Identity associations by id (`PodIdentityAssociation` shapes).
     #[serde(default)]
     pub pod_identity: BTreeMap<String, Value>,
+    /// Managed add-ons by name.
+    #[serde(default)]
+    pub addons: BTreeMap<String, AddonRecord>,
+    /// Failures the control endpoint asked for: the next updates they match end `Failed`.
+    #[serde(default)]
+    pub update_failures: Vec<UpdateFailure>,
+}
+
+/// A managed add-on.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AddonRecord {
+    /// The add-on as `DescribeAddon` answers it, except `status`.
+    pub addon: Value,
+    /// Its status.
+    pub status: AddonStatus,
+    /// When the current `CREATING` or `DELETING` phase ends (ms since the epoch).
+    pub ready_at: u64,
+    /// The idempotency token of the create.
+    pub token: Option<String>,
+    /// Whether a delete keeps the add-on's software on the cluster (`preserve`).
+    #[serde(default)]
+    pub preserve: bool,
+}
+
+impl AddonRecord {
+    /// The `Addon` shape.
+    pub fn describe(&self) -> Value {
+        let mut addon = self.addon.clone();
+        addon["status"] = serde_json::to_value(self.status).unwrap_or_default();
+        addon
+    }
+}
+
+/// An add-on's status (`AddonStatus` in the API model).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum AddonStatus {
+    /// Being created.
+    Creating,
+    /// Running.
+    Active,
+    /// Creation failed.
+    CreateFailed,
+    /// An update is in progress.
+    Updating,
+    /// Being deleted.
+    Deleting,
+    /// Deletion failed.
+    DeleteFailed,
+    /// Has a health issue.
+    Degraded,
+    /// The last update failed.
+    UpdateFailed,
+}
+
+/// The next `count` updates of `target` end `Failed` with this error (set through the control endpoint).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct UpdateFailure {
+    /// The subject whose updates fail.
+    pub target: UpdateTarget,
+    /// How many updates still fail.
+    pub count: u32,
+    /// The `ErrorDetail` the failed update reports.
+    pub error: Value,
 }
 
 /// What the emulator created in the backend's EC2 for a control plane.
@@ -324,6 +393,9 @@ pub struct UpdateRecord {
     pub token: Option<String>,
     /// The change applied on success.
     pub change: Change,
+    /// The `ErrorDetail` of an update made to fail (it then ends `Failed` and changes nothing).
+    #[serde(default)]
+    pub failure: Option<Value>,
 }
 
 /// The subject of an update.
@@ -420,6 +492,8 @@ pub enum Change {
         /// Rolling update settings.
         update_config: Option<Value>,
     },
+    /// New add-on settings (`UpdateAddon`).
+    Addon(AddonChange),
     /// New node group version.
     NodegroupVersion {
         /// Kubernetes version.
@@ -427,6 +501,20 @@ pub enum Change {
         /// AMI release version.
         release_version: String,
     },
+}
+
+/// What an `UpdateAddon` changes (each `None` keeps the current value).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AddonChange {
+    /// The new version.
+    pub version: Option<String>,
+    /// The new configuration values (empty: none).
+    pub configuration_values: Option<String>,
+    /// The new IRSA role (empty: none).
+    pub service_account_role_arn: Option<String>,
+    /// The new Pod Identity associations (service account, role), replacing the add-on's.
+    pub pod_identity: Option<Vec<(String, String)>>,
 }
 
 /// An access entry with its associated policies.

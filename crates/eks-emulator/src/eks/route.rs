@@ -73,6 +73,20 @@ pub enum Route {
     AssociateEncryptionConfig(String),
     /// `POST /clusters/{name}/insights`.
     ListInsights(String),
+    /// `POST /clusters/{name}/addons`.
+    CreateAddon(String),
+    /// `GET /clusters/{name}/addons`.
+    ListAddons(String),
+    /// `GET /clusters/{name}/addons/{addonName}`.
+    DescribeAddon(String, String),
+    /// `POST /clusters/{name}/addons/{addonName}/update`.
+    UpdateAddon(String, String),
+    /// `DELETE /clusters/{name}/addons/{addonName}`.
+    DeleteAddon(String, String),
+    /// `GET /addons/supported-versions`.
+    DescribeAddonVersions,
+    /// `GET /addons/configuration-schemas`.
+    DescribeAddonConfiguration,
     /// `GET /clusters/{name}/insights/{id}`.
     DescribeInsight(String, String),
 }
@@ -149,6 +163,13 @@ impl Route {
             }
             ("POST", ["clusters", n, "insights"]) => Route::ListInsights(own(n)),
             ("GET", ["clusters", n, "insights", id]) => Route::DescribeInsight(own(n), own(id)),
+            ("POST", ["clusters", n, "addons"]) => Route::CreateAddon(own(n)),
+            ("GET", ["clusters", n, "addons"]) => Route::ListAddons(own(n)),
+            ("GET", ["clusters", n, "addons", a]) => Route::DescribeAddon(own(n), own(a)),
+            ("POST", ["clusters", n, "addons", a, "update"]) => Route::UpdateAddon(own(n), own(a)),
+            ("DELETE", ["clusters", n, "addons", a]) => Route::DeleteAddon(own(n), own(a)),
+            ("GET", ["addons", "supported-versions"]) => Route::DescribeAddonVersions,
+            ("GET", ["addons", "configuration-schemas"]) => Route::DescribeAddonConfiguration,
             _ => return None,
         })
     }
@@ -190,6 +211,13 @@ impl Route {
             Route::AssociateEncryptionConfig(..) => "AssociateEncryptionConfig",
             Route::ListInsights(..) => "ListInsights",
             Route::DescribeInsight(..) => "DescribeInsight",
+            Route::CreateAddon(..) => "CreateAddon",
+            Route::ListAddons(..) => "ListAddons",
+            Route::DescribeAddon(..) => "DescribeAddon",
+            Route::UpdateAddon(..) => "UpdateAddon",
+            Route::DeleteAddon(..) => "DeleteAddon",
+            Route::DescribeAddonVersions => "DescribeAddonVersions",
+            Route::DescribeAddonConfiguration => "DescribeAddonConfiguration",
         }
     }
 }

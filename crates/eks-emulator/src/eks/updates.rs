@@ -34,14 +34,28 @@ pub fn start_update(
         created_at: seconds(now_ms()),
         errors: Vec::new(),
     };
+    let failure = take_failure(record, &target);
     record.updates.push(UpdateRecord {
         update: update.clone(),
         target,
         done_at,
         token,
         change,
+        failure,
     });
     json!({"update": update})
+}
+
+/// Consumes one failure the control endpoint set for updates of `target`, if any.
+fn take_failure(record: &mut ClusterRecord, target: &UpdateTarget) -> Option<serde_json::Value> {
+    let index = record.update_failures.iter().position(|f| &f.target == target)?;
+    let rule = &mut record.update_failures[index];
+    let error = rule.error.clone();
+    rule.count = rule.count.saturating_sub(1);
+    if rule.count == 0 {
+        record.update_failures.remove(index);
+    }
+    Some(error)
 }
 
 /// The earlier update of `target` with the same idempotency token, if the request is a retry.
@@ -360,6 +374,16 @@ pub fn list(ctx: &Ctx<'_>, name: &str) -> EksResult<Value> {
             )
             .cluster(name)
             .nodegroup(group));
+        }
+        if let UpdateTarget::Addon(addon) = &target
+            && !c.addons.contains_key(addon)
+        {
+            return Err(EksError::new(
+                ErrorCode::ResourceNotFound,
+                format!("No addon: {addon} found in cluster: {name}"),
+            )
+            .cluster(name)
+            .addon(addon));
         }
         Ok(c.updates
             .iter()

@@ -219,3 +219,60 @@ pub async fn active(eks: &aws_sdk_eks::Client, name: &str) -> aws_sdk_eks::types
 pub fn code<E: aws_sdk_eks::error::ProvideErrorMetadata>(err: &E) -> String {
     err.code().unwrap_or("<none>").to_owned()
 }
+
+/// Sends one request to the emulator's control endpoint; answers the status and the JSON body.
+pub async fn control(emulator: &Emulator, method: &str, path: &str, body: &str) -> (u16, serde_json::Value) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut stream = tokio::net::TcpStream::connect(("127.0.0.1", emulator.port()))
+        .await
+        .unwrap();
+    let request = format!(
+        "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).await.unwrap();
+    let status = answer[9..12].parse().unwrap();
+    let body = answer.split("\r\n\r\n").nth(1).unwrap_or_default();
+    (status, serde_json::from_str(body).unwrap_or_default())
+}
+
+/// Runs the AWS CLI against `endpoint` in eu-west-1 (on a blocking thread); answers its JSON output, or its
+/// standard error when it fails.
+pub async fn aws_json(endpoint: &str, args: &[&str]) -> Result<serde_json::Value, String> {
+    let endpoint = endpoint.to_owned();
+    let args: Vec<String> = args.iter().map(|a| (*a).to_owned()).collect();
+    let output = tokio::task::spawn_blocking(move || {
+        Command::new("aws")
+            .args(&args)
+            .args([
+                "--endpoint-url",
+                &endpoint,
+                "--region",
+                "eu-west-1",
+                "--output",
+                "json",
+            ])
+            .env("AWS_ACCESS_KEY_ID", "AKIDCLI")
+            .env("AWS_SECRET_ACCESS_KEY", "secret")
+            .env_remove("AWS_PROFILE")
+            .env("AWS_CONFIG_FILE", "/dev/null")
+            .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
+            .env("AWS_MAX_ATTEMPTS", "1")
+            .output()
+            .expect("the AWS CLI (aws) on PATH")
+    })
+    .await
+    .unwrap();
+    if output.status.success() {
+        let text = String::from_utf8_lossy(&output.stdout);
+        Ok(if text.trim().is_empty() {
+            serde_json::Value::Null
+        } else {
+            serde_json::from_str(&text).unwrap()
+        })
+    } else {
+        Err(String::from_utf8_lossy(&output.stderr).into_owned())
+    }
+}
