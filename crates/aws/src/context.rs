@@ -175,9 +175,6 @@ impl ClientProvider for SdkProvider {
 /// Settings of the engine that differ between AWS and emulators.
 #[derive(Clone, Debug)]
 pub struct EngineOptions {
-    /// Enable VPN gateway route propagation into the route tables that ask for it. moto 5.2 does not
-    /// implement `EnableVgwRoutePropagation` (it answers 500), so its tests turn this off.
-    pub vgw_route_propagation: bool,
     /// When the caller should look again while work is in progress.
     pub progress_requeue: Duration,
 }
@@ -185,7 +182,6 @@ pub struct EngineOptions {
 impl Default for EngineOptions {
     fn default() -> Self {
         Self {
-            vgw_route_propagation: true,
             progress_requeue: Duration::from_secs(15),
         }
     }

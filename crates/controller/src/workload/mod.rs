@@ -5,7 +5,7 @@
 pub mod merge;
 pub mod token;
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use eks_plan::AwsAuthPlan;
@@ -86,15 +86,12 @@ pub trait TokenSource: Send + Sync + 'static {
 /// The real implementation: kube clients built per target from the endpoint, its CA and a token.
 pub struct KubeWorkloadClusters {
     tokens: Arc<dyn TokenSource>,
-    /// Cluster name → URL overrides, for tests and the local mode only (the endpoints moto hands out lead
-    /// nowhere).
-    overrides: HashMap<String, String>,
 }
 
 impl KubeWorkloadClusters {
-    /// Clusters reached with tokens from `tokens`, with optional endpoint overrides.
-    pub fn new(tokens: Arc<dyn TokenSource>, overrides: HashMap<String, String>) -> Self {
-        Self { tokens, overrides }
+    /// Clusters reached at the endpoint and CA that `DescribeCluster` gives, with tokens from `tokens`.
+    pub fn new(tokens: Arc<dyn TokenSource>) -> Self {
+        Self { tokens }
     }
 
     async fn client(&self, target: &WorkloadTarget) -> Result<kube::Client, WorkloadError> {
@@ -103,10 +100,7 @@ impl KubeWorkloadClusters {
             .token(&target.cluster_name, &target.region)
             .await
             .map_err(WorkloadError::Token)?;
-        let (url, ca) = match self.overrides.get(&target.cluster_name) {
-            Some(url) => (url.clone(), None),
-            None => (target.endpoint.clone(), target.certificate_authority_data.clone()),
-        };
+        let (url, ca) = (target.endpoint.clone(), target.certificate_authority_data.clone());
         let failed = |message: String| WorkloadError::Client {
             endpoint: url.clone(),
             message,

@@ -1,7 +1,6 @@
 //! `eks-operator run`: the controller, wired to the management cluster and to AWS from their standard
 //! configuration.
 
-use std::collections::HashMap;
 use std::process::ExitCode;
 use std::sync::Arc;
 
@@ -28,11 +27,7 @@ pub fn run(args: &RunArgs) -> anyhow::Result<ExitCode> {
         )?;
         let sdk = eks_aws::context::load_sdk_config().await;
         let shutdown = shutdown_on_signals();
-        let options = EngineOptions {
-            vgw_route_propagation: !args.no_vgw_route_propagation,
-            ..EngineOptions::default()
-        };
-        start(client, sdk, options, args, shutdown, |_| {}).await?;
+        start(client, sdk, EngineOptions::default(), args, shutdown, |_| {}).await?;
         Ok(ExitCode::SUCCESS)
     })
 }
@@ -96,11 +91,10 @@ pub async fn start(
     tracing::info!(account = %identity.account, arn = %identity.arn, "AWS credentials checked");
 
     let tokens = StsTokenSource::new(credentials.context("no AWS credentials provider is configured")?);
-    let overrides: HashMap<String, String> = args.workload_endpoint_overrides.iter().cloned().collect();
     let parts = Parts {
         client,
         infra: Arc::new(AwsInfrastructure::new(Arc::new(context))),
-        workload: Arc::new(KubeWorkloadClusters::new(tokens, overrides)),
+        workload: Arc::new(KubeWorkloadClusters::new(tokens)),
         metrics,
     };
     let leader_election = args.leader_election.then(|| LeaderElection {
