@@ -131,10 +131,16 @@ fn entry(e: &AccessEntry) -> workload_apiserver::AccessEntry {
     }
 }
 
+/// The creator as EKS matches it: an assumed-role session (`arn:aws:sts::A:assumed-role/R/S`, as STS names
+/// the caller) is its role (`arn:aws:iam::A:role/R`).
+fn creator(arn: &str) -> String {
+    workload_apiserver::sts::canonical_principal(arn).0
+}
+
 fn access(a: &ClusterAccess) -> workload_apiserver::ClusterAccess {
     workload_apiserver::ClusterAccess {
         authentication_mode: mode(&a.authentication_mode),
-        creator_arn: a.creator_arn.clone(),
+        creator_arn: creator(&a.creator_arn),
         bootstrap_creator_admin: a.bootstrap_creator_admin,
         entries: a.entries.iter().map(entry).collect(),
     }
@@ -184,7 +190,7 @@ impl WorkloadHost for ApiServerHost {
                 &spec.key.name,
                 &spec.key.region,
                 &spec.backend_endpoint,
-                &spec.creator_arn,
+                &creator(&spec.creator_arn),
             );
             config.state_dir = self.cluster_dir(&spec.key);
             config.sts_endpoints = lock(&self.sts_endpoints).clone();

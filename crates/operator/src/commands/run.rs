@@ -79,6 +79,7 @@ pub async fn start(
         .map_or_else(|| "us-east-1".to_owned(), ToString::to_string);
     let home_region = RegionName::parse(&home_region).map_err(anyhow::Error::msg)?;
     let credentials = sdk.credentials_provider();
+    let base_sdk = sdk.clone();
     // One Metrics for the HTTP endpoint and the AWS layer, which reports every call it makes to it.
     let metrics = Arc::new(Metrics::default());
     let context = AwsContext::new(Arc::new(SdkProvider::new(sdk)))
@@ -90,7 +91,10 @@ pub async fn start(
         .map_err(|e| anyhow::anyhow!("{e}"))?;
     tracing::info!(account = %identity.account, arn = %identity.arn, "AWS credentials checked");
 
-    let tokens = StsTokenSource::new(credentials.context("no AWS credentials provider is configured")?);
+    let tokens = StsTokenSource::assuming_roles(
+        credentials.context("no AWS credentials provider is configured")?,
+        base_sdk,
+    );
     let parts = Parts {
         client,
         infra: Arc::new(AwsInfrastructure::new(Arc::new(context))),
