@@ -3,6 +3,8 @@
 #   - cargo-nextest (crates.io, `cargo install --locked`) when it is not on PATH: the README's test command
 #     runs it right after this script;
 #   - moto_server (PyPI moto[server]) when it is not on PATH;
+#   - the AWS CLI (PyPI awscli, v1) when `aws` is not on PATH: the workload clusters' kubeconfigs get their
+#     tokens from `aws eks get-token` (eks-emulator, workload-apiserver and the end-to-end tests);
 #   - the Python module kubernetes (PyPI, the official client, 36.x) when it is missing: kube-emulator's tests
 #     drive the emulator with it (crates/kube-emulator/tests/python/);
 #   - the Python module lupa (PyPI) when it is missing: it runs the Argo CD health check
@@ -51,6 +53,14 @@ if ! command -v moto_server >/dev/null 2>&1; then
   python3 -m pip install --quiet --disable-pip-version-check 'moto[server]' >/dev/null
   command -v moto_server >/dev/null 2>&1 || {
     echo "install-test-tools: moto_server is still not on PATH after pip install 'moto[server]'" >&2
+    exit 1
+  }
+fi
+
+if ! command -v aws >/dev/null 2>&1; then
+  python3 -m pip install --quiet --disable-pip-version-check awscli >/dev/null
+  command -v aws >/dev/null 2>&1 || {
+    echo "install-test-tools: aws is still not on PATH after pip install awscli" >&2
     exit 1
   }
 fi

@@ -45,6 +45,7 @@ fn dev_mode_runs_the_seed_example_and_stops_cleanly() {
     assert!(kubeconfig.is_absolute() && kubeconfig.is_file(), "{text}");
     let kube_port = port_of(&dev.banner("Kubernetes API"));
     let moto = dev.banner("AWS (moto)");
+    let aws_endpoint = dev.banner("AWS endpoint");
 
     // `KUBECONFIG=<path> kubectl get eksc` works.
     let listed = Command::new(tool("kubectl", "KUBECTL"))
@@ -64,7 +65,7 @@ fn dev_mode_runs_the_seed_example_and_stops_cleanly() {
 
     // Both regions: the summary agrees with the object's status and with moto.
     let runtime = tokio::runtime::Runtime::new().unwrap();
-    let aws = runtime.block_on(moto_context(&moto));
+    let aws = runtime.block_on(moto_context(&aws_endpoint));
     for (index, (region, cidr)) in REGIONS.iter().zip(["10.0.0.0/16", "10.1.0.0/16"]).enumerate() {
         let block = summary_block(&dev.output, region);
         let recorded = &status["regions"][index];
@@ -132,7 +133,12 @@ fn dev_mode_runs_the_seed_example_and_stops_cleanly() {
     // Ctrl-C: exit 0, nothing left behind.
     let children = children_with_moto(&dev);
     dev.interrupt();
-    assert_stopped_cleanly(&mut dev, &children, &[kube_port, port_of(&moto)], &kubeconfig);
+    assert_stopped_cleanly(
+        &mut dev,
+        &children,
+        &[kube_port, port_of(&moto), port_of(&aws_endpoint)],
+        &kubeconfig,
+    );
 }
 
 #[test]
@@ -185,6 +191,7 @@ fn dev_mode_without_the_example_applies_nothing() {
     let ports = [
         port_of(&dev.banner("Kubernetes API")),
         port_of(&dev.banner("AWS (moto)")),
+        port_of(&dev.banner("AWS endpoint")),
     ];
     let children = children_with_moto(&dev);
     dev.interrupt();
@@ -211,6 +218,7 @@ fn dev_mode_exits_after_the_summary_when_asked() {
     let ports = [
         port_of(&dev.banner("Kubernetes API")),
         port_of(&dev.banner("AWS (moto)")),
+        port_of(&dev.banner("AWS endpoint")),
     ];
     assert_stopped_cleanly(&mut dev, &[], &ports, &config);
 }
@@ -246,6 +254,7 @@ fn dev_mode_that_times_out_stops_moto_and_removes_its_kubeconfig() {
     let ports = [
         port_of(&dev.banner("Kubernetes API")),
         port_of(&dev.banner("AWS (moto)")),
+        port_of(&dev.banner("AWS endpoint")),
     ];
     // It may end any moment now: its children are not listed (a moto left behind is found by its port).
     let exit = dev.wait_exit(Duration::from_secs(60));
@@ -272,6 +281,7 @@ fn dev_mode_tears_down_on_exit_when_asked() {
     let ports = [
         port_of(&dev.banner("Kubernetes API")),
         port_of(&dev.banner("AWS (moto)")),
+        port_of(&dev.banner("AWS endpoint")),
     ];
     let children = children_with_moto(&dev);
     let served = dev.output.len();

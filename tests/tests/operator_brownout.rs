@@ -1,10 +1,8 @@
-//! End to end under an AWS brown-out: the real `eks-operator run` binary talks to moto through the tests'
-//! fault proxy (`crates/fault-proxy`: every k-th request throttled with the service's own error, the answer
-//! of every m-th mutation lost after moto applied it). The seed's two regions reach Ready, drift passes after
-//! Ready make no mutating call, and deleting the object removes everything, all under the same faults.
-//!
-//! Like every operator end-to-end test, the operator runs with `--no-vgw-route-propagation` (moto lacks
-//! `EnableVgwRoutePropagation`; see `operator_support::run_command`).
+//! End to end under an AWS brown-out: the real `eks-operator run` binary talks to the local AWS endpoint
+//! (eks-emulator in front of moto) through the tests' fault proxy (`crates/fault-proxy`, in front of the
+//! endpoint: every k-th request throttled with the service's own error, the answer of every m-th mutation lost
+//! after AWS applied it). The seed's two regions reach Ready, drift passes after Ready make no mutating call,
+//! and deleting the object removes everything, all under the same faults.
 #![allow(clippy::unwrap_used)]
 
 mod operator_support;
@@ -16,13 +14,13 @@ use eks_e2e::{kubectl_ok, repo_root};
 use fault_proxy::{Counts, FaultProxy, Faults};
 use operator_support::{Owned, REGIONS, SEED, World, eventually, owned, run_command, wait_ready, world};
 
-/// `eks-operator run` against moto through `proxy`, with fast requeues; killed on drop.
+/// `eks-operator run` against the local AWS endpoint through `proxy`, with fast requeues; killed on drop.
 struct ProxiedOperator(Child);
 
 impl ProxiedOperator {
     fn start(w: &World, proxy: &FaultProxy) -> Self {
         let log = std::fs::File::create(&w.log).unwrap();
-        let child = run_command(&w.config, &w.moto)
+        let child = run_command(&w.config, &w.local_aws)
             .env("AWS_ENDPOINT_URL", proxy.endpoint())
             .args([
                 "--http-addr",
@@ -57,7 +55,7 @@ struct Measured {
 /// make no mutating call, deletes the object and checks that nothing is left.
 async fn seed_lifecycle(faults: Faults) -> Measured {
     let w = world().await;
-    let proxy = FaultProxy::start(&w.moto.endpoint(), faults).await.unwrap();
+    let proxy = FaultProxy::start(&w.local_aws.endpoint(), faults).await.unwrap();
     let _operator = ProxiedOperator::start(&w, &proxy);
     let config = w.config.as_path();
     let started = Instant::now();
@@ -114,7 +112,7 @@ async fn measure_the_seed_with_and_without_faults() {
     for (label, faults) in [("no faults", Faults::NONE), ("k=6, m=4", Faults::new(6, 4))] {
         let m = seed_lifecycle(faults).await;
         println!(
-            "{label}: Ready after {:.1} s; requests reaching moto: {} reads, {} mutations; {} throttled, {} answers lost",
+            "{label}: Ready after {:.1} s; requests reaching AWS: {} reads, {} mutations; {} throttled, {} answers lost",
             m.to_ready.as_secs_f64(),
             m.calls.reads(),
             m.calls.mutations(),

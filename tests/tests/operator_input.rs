@@ -13,7 +13,7 @@ use operator_support::{Operator, Owned, SEED, eventually, jsonpath, owned, world
 async fn bad_input_is_refused_or_reported_and_nothing_is_created() {
     let w = world().await;
     let config = w.config.as_path();
-    let _operator = Operator::start(config, &w.moto, &w.log);
+    let _operator = Operator::start(config, &w.local_aws, &w.log);
     let seed = std::fs::read_to_string(repo_root().join(SEED)).unwrap();
 
     // Refused by the API server with the field named.

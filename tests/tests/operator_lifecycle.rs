@@ -17,7 +17,7 @@ use operator_support::{
 async fn seed_two_regions_full_lifecycle() {
     let w = world().await;
     let config = w.config.as_path();
-    let mut operator = Some(Operator::start(config, &w.moto, &w.log));
+    let mut operator = Some(Operator::start(config, &w.local_aws, &w.log));
     let seed = repo_root().join(SEED);
     kubectl_ok(config, &["apply", "-f", seed.to_str().unwrap()]);
     let (ready, out, err) = kubectl(
@@ -204,7 +204,7 @@ async fn seed_two_regions_full_lifecycle() {
 
     // A restart finds what exists and duplicates nothing.
     drop(operator.take());
-    operator = Some(Operator::start(config, &w.moto, &w.log));
+    operator = Some(Operator::start(config, &w.local_aws, &w.log));
     tokio::time::sleep(Duration::from_secs(4)).await;
     for region in ["eu-west-1", "eu-west-2"] {
         assert_eq!(owned_vpcs(&w.aws, region).await, 1, "{region}");

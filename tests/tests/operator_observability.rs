@@ -14,10 +14,11 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus};
 use std::time::{Duration, Instant};
 
-use eks_aws::moto::MotoServer;
 use eks_e2e::{kubectl, kubectl_ok, repo_root};
 use kube_emulator::Emulator;
-use operator_support::{REGIONS, SEED, World, eventually, lease_holder, run_command, wait_ready, world};
+use operator_support::{
+    LocalAws, REGIONS, SEED, World, eventually, lease_holder, run_command, wait_ready, world,
+};
 use serde_json::Value;
 
 /// `eks-operator run` with both output streams captured into files, killed when dropped.
@@ -27,11 +28,11 @@ struct Running {
     stderr: PathBuf,
 }
 
-/// The command of `eks-operator run` against this kubeconfig and moto, with fast requeues, writing its two
+/// The command of `eks-operator run` against this kubeconfig and the local AWS endpoint, with fast requeues, writing its two
 /// streams into `<dir>/<name>.stdout` and `<dir>/<name>.stderr`.
 fn operator_command(
     kubeconfig: &Path,
-    moto: &MotoServer,
+    aws: &LocalAws,
     name: &str,
     args: &[&str],
 ) -> (Command, PathBuf, PathBuf) {
@@ -40,7 +41,7 @@ fn operator_command(
         dir.join(format!("{name}.stdout")),
         dir.join(format!("{name}.stderr")),
     );
-    let mut command = run_command(kubeconfig, moto);
+    let mut command = run_command(kubeconfig, aws);
     command
         .args(["--progress-period", "1s", "--drift-period", "2s"])
         .args(args)
@@ -51,7 +52,7 @@ fn operator_command(
 
 impl Running {
     fn start(w: &World, name: &str, args: &[&str], env: &[(&str, &str)]) -> Self {
-        let (mut command, stdout, stderr) = operator_command(&w.config, &w.moto, name, args);
+        let (mut command, stdout, stderr) = operator_command(&w.config, &w.local_aws, name, args);
         let child = command.envs(env.iter().copied()).spawn().unwrap();
         Self {
             child,
@@ -246,7 +247,7 @@ async fn run_logs_one_json_object_per_line_and_the_work_on_a_region_names_region
 
 #[tokio::test(flavor = "multi_thread")]
 async fn the_operator_exits_with_a_clear_reason_without_the_crd_or_without_an_api_server() {
-    let moto = MotoServer::start().expect("moto_server (scripts/install-test-tools.sh installs it)");
+    let aws = LocalAws::start().await;
     let emulator = Emulator::start().await.unwrap();
     let dir = tempfile::tempdir().unwrap();
     let config = dir.path().join("kubeconfig");
@@ -262,7 +263,7 @@ async fn the_operator_exits_with_a_clear_reason_without_the_crd_or_without_an_ap
             .to_owned()
     };
 
-    let (command, _, stderr) = operator_command(&config, &moto, "no-crd", &["--http-addr", "127.0.0.1:0"]);
+    let (command, _, stderr) = operator_command(&config, &aws, "no-crd", &["--http-addr", "127.0.0.1:0"]);
     let status = run_to_end(command).await;
     assert_eq!(status.code(), Some(1), "{status}");
     let message = error_of(&stderr);
@@ -278,7 +279,7 @@ async fn the_operator_exits_with_a_clear_reason_without_the_crd_or_without_an_ap
 
     // The same kubeconfig once nothing listens on its port any more.
     emulator.shutdown().await;
-    let (command, _, stderr) = operator_command(&config, &moto, "no-server", &["--http-addr", "127.0.0.1:0"]);
+    let (command, _, stderr) = operator_command(&config, &aws, "no-server", &["--http-addr", "127.0.0.1:0"]);
     let status = run_to_end(command).await;
     assert_eq!(status.code(), Some(1), "{status}");
     let message = error_of(&stderr);

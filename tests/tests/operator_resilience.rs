@@ -16,7 +16,7 @@ async fn two_replicas_only_the_leader_reconciles_and_the_other_takes_over() {
     let start = |identity: &str| {
         let log = w.log.with_file_name(format!("{identity}.log"));
         let args = ["--leader-election", "--lease-namespace", "default"].map(String::from);
-        Operator::start_with(config, &w.moto, &log, &args, &[("POD_NAME", identity)])
+        Operator::start_with(config, &w.local_aws, &log, &args, &[("POD_NAME", identity)])
     };
     let holder = || lease_holder(config);
     let first = start("replica-a");
@@ -58,7 +58,7 @@ async fn two_replicas_only_the_leader_reconciles_and_the_other_takes_over() {
 async fn the_controller_survives_a_flaky_api_server() {
     let w = world().await;
     let config = w.config.as_path();
-    let _operator = Operator::start(config, &w.moto, &w.log);
+    let _operator = Operator::start(config, &w.local_aws, &w.log);
     let seed = repo_root().join(SEED);
     kubectl_ok(config, &["apply", "-f", seed.to_str().unwrap()]);
     // Failures and dropped watches while the regions are being built.

@@ -91,7 +91,7 @@ async fn a_restart_in_the_middle_of_provisioning_duplicates_nothing() {
     let config = w.config.as_path();
     let aws = &w.aws;
     let log = |n: usize| w.log.with_file_name(format!("operator-{n}.log"));
-    let mut first = Operator::start(config, &w.moto, &log(1));
+    let mut first = Operator::start(config, &w.local_aws, &log(1));
     let seed = repo_root().join(SEED);
     kubectl_ok(config, &["apply", "-f", seed.to_str().unwrap()]);
 
@@ -117,7 +117,7 @@ async fn a_restart_in_the_middle_of_provisioning_duplicates_nothing() {
 
     // Kill 2: the operator that takes over, as soon as a NAT gateway exists (subnets, gateways and the elastic
     // IP made, route tables and security groups not yet).
-    let mut second = Operator::start(config, &w.moto, &log(2));
+    let mut second = Operator::start(config, &w.local_aws, &log(2));
     let at_kill = kill_when(&w, &mut second, "an owned NAT gateway", |region| async move {
         !available_nats(aws, region).await.is_empty()
     })
@@ -131,7 +131,7 @@ async fn a_restart_in_the_middle_of_provisioning_duplicates_nothing() {
     let before_third = network_ids(&w).await;
 
     // A third operator finds what the others left, by its tags and names, and finishes the job.
-    let _third = Operator::start(config, &w.moto, &log(3));
+    let _third = Operator::start(config, &w.local_aws, &log(3));
     wait_ready(config, &log(3));
     let after = network_ids(&w).await;
     for (i, region) in REGIONS.iter().enumerate() {
@@ -174,7 +174,7 @@ async fn a_restart_in_the_middle_of_deletion_orphans_nothing() {
     // harness's 1 s) the operator sits idle for 3 s with the clusters gone and the whole network left, a
     // window that watching moto every 20 ms cannot miss.
     let args = ["--progress-period", "3s"].map(String::from);
-    let mut first = Operator::start_with(config, &w.moto, &w.log, &args, &[]);
+    let mut first = Operator::start_with(config, &w.local_aws, &w.log, &args, &[]);
     let seed = repo_root().join(SEED);
     kubectl_ok(config, &["apply", "-f", seed.to_str().unwrap()]);
     wait_ready(config, &w.log);
@@ -198,7 +198,7 @@ async fn a_restart_in_the_middle_of_deletion_orphans_nothing() {
 
     // A new operator picks the teardown up from the status and the tags and lets the object go at the end.
     let second_log = w.log.with_file_name("operator-restarted.log");
-    let _second = Operator::start(config, &w.moto, &second_log);
+    let _second = Operator::start(config, &w.local_aws, &second_log);
     let (gone, out, err) = kubectl(
         config,
         &["wait", "--for=delete", "eksc/cloudlad", "--timeout=120s"],

@@ -24,8 +24,13 @@ fn line(what: &str, passes: usize, stats: &CallStats, millis: u128) {
 #[tokio::main]
 async fn main() {
     let server = MotoServer::start().unwrap_or_else(|e| panic!("{e}"));
+    // The local AWS endpoint in front of moto (EKS and `EnableVgwRoutePropagation`), every transition at once.
+    let mut config = eks_emulator::Config::new(server.endpoint());
+    config.timing = eks_emulator::timing::Timing::Instant;
+    let endpoint = eks_emulator::Emulator::start(config).await.unwrap();
+    let sdk = eks_aws::moto::local_sdk_config(&endpoint.url()).await;
     let instrument = Instrument::new();
-    let provider = InstrumentedProvider::new(server.provider().await, instrument.clone());
+    let provider = InstrumentedProvider::new(Arc::new(eks_aws::SdkProvider::new(sdk)), instrument.clone());
     let ctx = AwsContext::new(Arc::new(provider)).with_options(MotoServer::engine_options());
     let text = std::fs::read_to_string(concat!(
         env!("CARGO_MANIFEST_DIR"),

@@ -75,6 +75,26 @@ fn role_key(credentials: Option<&CredentialsSpec>) -> Option<RoleKey> {
     credentials.map(|c| (c.role_arn.clone(), c.external_id.clone()))
 }
 
+/// Credentials of `role_arn` (with `external_id`), assumed through STS with the base configuration's
+/// credentials and refreshed before they expire: what the engine uses for `spec.credentials`, and what the
+/// operator signs its workload cluster tokens with for such an object (the identity that created the cluster).
+pub async fn assumed_role_credentials(
+    base: &SdkConfig,
+    role_arn: &str,
+    external_id: Option<&str>,
+    region: &RegionName,
+) -> SharedCredentialsProvider {
+    let mut builder = aws_config::sts::AssumeRoleProvider::builder(role_arn).session_name(SESSION_NAME);
+    if let Some(external_id) = external_id {
+        builder = builder.external_id(external_id);
+    }
+    let region = base
+        .region()
+        .cloned()
+        .unwrap_or_else(|| Region::new(region.as_str().to_owned()));
+    SharedCredentialsProvider::new(builder.configure(base).region(region).build().await)
+}
+
 /// Loads the shared SDK configuration the AWS way: the default credential chain (environment, profile, web
 /// identity for IRSA, EKS Pod Identity, IMDS), `AWS_ENDPOINT_URL` and service-specific endpoint variables,
 /// standard retry mode with [`MAX_ATTEMPTS`], and connect/attempt/operation timeouts.
@@ -125,18 +145,7 @@ impl SdkProvider {
         if let Some(found) = self.roles.get(key) {
             return found;
         }
-        let mut builder =
-            aws_config::sts::AssumeRoleProvider::builder(key.0.clone()).session_name(SESSION_NAME);
-        if let Some(external_id) = &key.1 {
-            builder = builder.external_id(external_id.clone());
-        }
-        let region = self
-            .base
-            .region()
-            .cloned()
-            .unwrap_or_else(|| Region::new(region.as_str().to_owned()));
-        let provider =
-            SharedCredentialsProvider::new(builder.configure(&self.base).region(region).build().await);
+        let provider = assumed_role_credentials(&self.base, &key.0, key.1.as_deref(), region).await;
         self.roles.insert(key.clone(), provider.clone());
         provider
     }
@@ -179,9 +188,6 @@ impl ClientProvider for SdkProvider {
 /// Settings of the engine that differ between AWS and emulators.
 #[derive(Clone, Debug)]
 pub struct EngineOptions {
-    /// Enable VPN gateway route propagation into the route tables that ask for it. moto 5.2 does not
-    /// implement `EnableVgwRoutePropagation` (it answers 500), so its tests turn this off.
-    pub vgw_route_propagation: bool,
     /// When the caller should look again while work is in progress.
     pub progress_requeue: Duration,
 }
@@ -189,7 +195,6 @@ pub struct EngineOptions {
 impl Default for EngineOptions {
     fn default() -> Self {
         Self {
-            vgw_route_propagation: true,
             progress_requeue: Duration::from_secs(15),
         }
     }

@@ -124,18 +124,12 @@ impl MotoServer {
 
     /// An SDK configuration pointing at this server with dummy static credentials.
     pub async fn sdk_config(&self) -> SdkConfig {
-        configure(aws_config::defaults(BehaviorVersion::latest()))
-            .endpoint_url(self.endpoint())
-            .region(Region::new("us-east-1"))
-            .credentials_provider(Credentials::new("testing", "testing", None, None, "moto"))
-            .load()
-            .await
+        local_sdk_config(&self.endpoint()).await
     }
 
-    /// Engine options for moto (no VPN route propagation: moto 5.2 does not implement it).
+    /// Engine options for tests: quick progress requeues.
     pub fn engine_options() -> EngineOptions {
         EngineOptions {
-            vgw_route_propagation: false,
             progress_requeue: Duration::from_millis(10),
         }
     }
@@ -149,6 +143,17 @@ impl MotoServer {
     pub async fn context(&self) -> AwsContext {
         AwsContext::new(self.provider().await).with_options(Self::engine_options())
     }
+}
+
+/// An SDK configuration on a local AWS endpoint (moto, or eks-emulator in front of it) with moto's dummy static
+/// credentials (`testing`/`testing`) in `us-east-1`.
+pub async fn local_sdk_config(endpoint: &str) -> SdkConfig {
+    configure(aws_config::defaults(BehaviorVersion::latest()))
+        .endpoint_url(endpoint)
+        .region(Region::new("us-east-1"))
+        .credentials_provider(Credentials::new("testing", "testing", None, None, "moto"))
+        .load()
+        .await
 }
 
 impl Drop for MotoServer {

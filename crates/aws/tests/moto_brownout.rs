@@ -1,12 +1,10 @@
-//! Converging under AWS brown-outs, through the real SDK and the engine, against moto behind the tests' own
-//! fault proxy (`crates/fault-proxy`): every k-th request is throttled with the service's own error, the
-//! answer of every m-th mutation is lost after moto applied it. A single region with three zones, a NAT
+//! Converging under AWS brown-outs, through the real SDK and the engine, against the local AWS endpoint
+//! (eks-emulator in front of moto) behind the tests' own fault proxy (`crates/fault-proxy`): every k-th
+//! request is throttled with the service's own error, the answer of every m-th mutation is lost after AWS
+//! applied it. A single region with three zones, a NAT
 //! gateway per zone and a VPN gateway must reach Ready within a number of passes computed from the clean
 //! run and the faults the proxy injected, hold exactly one of each resource, make no mutating call in
 //! drift passes after Ready, and tear down cleanly under the same faults.
-//!
-//! moto 5.2 lacks `EnableVgwRoutePropagation`, so these tests use the moto harness's engine options
-//! ([`MotoServer::engine_options`], propagation off) like the other moto tests.
 #![allow(clippy::unwrap_used)]
 
 mod support;
@@ -68,7 +66,7 @@ fn full_inventory() -> Inventory {
     }
 }
 
-/// An engine context whose SDK clients talk to moto through the proxy.
+/// An engine context whose SDK clients talk to the local AWS endpoint through the proxy.
 async fn through(proxy: &FaultProxy) -> AwsContext {
     let config = configure(aws_config::defaults(BehaviorVersion::latest()))
         .endpoint_url(proxy.endpoint())
@@ -133,21 +131,21 @@ async fn destroy(ctx: &AwsContext, max: u64) -> Run {
 }
 
 /// The clean run: how many passes a build and a teardown take without faults.
-async fn clean_passes(server: &MotoServer, cluster: &ValidatedCluster) -> (u64, u64) {
+async fn clean_passes(server: &mut Local, cluster: &ValidatedCluster) -> (u64, u64) {
     let proxy = FaultProxy::start(&server.endpoint(), Faults::NONE).await.unwrap();
     let ctx = through(&proxy).await;
     let built = build(&ctx, cluster, &mut RecordedRegion::default(), 20).await;
     assert_eq!(built.failed, 0);
     let torn = destroy(&ctx, 20).await;
     assert_eq!(torn.failed, 0);
-    server.reset().unwrap();
+    server.reset().await;
     (built.passes, torn.passes)
 }
 
 async fn converge_under(k: u64, m: u64) {
-    let server = moto();
+    let mut server = moto().await;
     let cluster = brownout_cluster();
-    let (build_passes, teardown_passes) = clean_passes(&server, &cluster).await;
+    let (build_passes, teardown_passes) = clean_passes(&mut server, &cluster).await;
 
     let proxy = FaultProxy::start(&server.endpoint(), Faults::new(k, m))
         .await

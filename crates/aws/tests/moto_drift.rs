@@ -9,7 +9,6 @@ mod support;
 use aws_config::Region;
 use eks_api::ValidatedCluster;
 use eks_aws::engine::RecordedRegion;
-use eks_aws::moto::MotoServer;
 use eks_aws::types::{
     Direction, Filter, NodegroupConfigUpdate, Route, RouteTable, RouteTargetId, Scaling, SgPeer, SgRule,
 };
@@ -22,7 +21,7 @@ const ID: &str = "eu-west-1-test-cloudlad";
 
 /// A region of moto converged on `cluster`, with clients to change and look at it out of band.
 struct Setup {
-    server: MotoServer,
+    server: Local,
     ctx: AwsContext,
     cluster: ValidatedCluster,
     recorded: RecordedRegion,
@@ -39,7 +38,7 @@ impl Setup {
 
     /// A fresh moto with `cluster`'s region converged.
     async fn converged(cluster: ValidatedCluster) -> Self {
-        let server = moto();
+        let server = moto().await;
         let ctx = server.context().await;
         let mut recorded = RecordedRegion::default();
         converge(&ctx, &cluster, REGION, &mut recorded, 10).await;

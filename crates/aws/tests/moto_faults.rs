@@ -12,7 +12,7 @@ const ID: &str = "eu-west-1-test-cloudlad";
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn kill_after_every_kth_mutation_then_resume_leaves_exactly_one_of_each() {
-    let server = moto();
+    let mut server = moto().await;
     let cluster = seed();
     // How many mutations a full build of the region takes.
     let (ctx, instrument) = instrumented(&server).await;
@@ -21,7 +21,7 @@ async fn kill_after_every_kth_mutation_then_resume_leaves_exactly_one_of_each() 
     assert!(total > 20, "{}", instrument.stats().summary());
 
     for k in 1..=total {
-        server.reset().unwrap();
+        server.reset().await;
         let (ctx, instrument) = instrumented(&server).await;
         instrument.stop_after_mutations(k);
         let mut recorded = RecordedRegion::default();
@@ -47,7 +47,7 @@ async fn kill_after_every_kth_mutation_then_resume_leaves_exactly_one_of_each() 
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn lost_responses_and_throttling_leave_exactly_one_of_each() {
-    let server = moto();
+    let server = moto().await;
     let cluster = seed();
     let (ctx, instrument) = instrumented(&server).await;
     // Every third mutation is applied but answered with a 500; every fourth call is throttled.

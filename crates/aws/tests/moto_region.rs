@@ -14,7 +14,7 @@ use support::*;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn seed_two_regions_converge_then_a_second_pass_makes_no_mutating_call() {
-    let server = moto();
+    let server = moto().await;
     let (ctx, instrument) = instrumented(&server).await;
     let cluster = seed();
     let mut recorded: BTreeMap<String, RecordedRegion> = BTreeMap::new();
@@ -229,7 +229,7 @@ async fn seed_two_regions_converge_then_a_second_pass_makes_no_mutating_call() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn teardown_removes_everything_owned_in_both_regions_and_spares_a_lookalike_vpc() {
-    let server = moto();
+    let server = moto().await;
     let ctx = server.context().await;
     let cluster = seed();
     for name in ["eu-west-1", "eu-west-2"] {
@@ -292,7 +292,7 @@ async fn teardown_removes_everything_owned_in_both_regions_and_spares_a_lookalik
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn retain_policy_makes_no_call() {
-    let server = moto();
+    let server = moto().await;
     let (ctx, instrument) = instrumented(&server).await;
     let report = eks_aws::teardown_region(
         &ctx,
@@ -312,7 +312,7 @@ async fn retain_policy_makes_no_call() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_vpc_cidr_change_is_refused_with_a_clear_message_and_no_mutation() {
-    let server = moto();
+    let server = moto().await;
     let (ctx, instrument) = instrumented(&server).await;
     let mut recorded = RecordedRegion::default();
     converge(&ctx, &seed(), "eu-west-1", &mut recorded, 10).await;

@@ -15,7 +15,7 @@ const ID: &str = "eu-west-1-test-cloudlad";
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn nat_layout_changes_converge_in_place_then_a_second_pass_makes_no_mutating_call() {
-    let server = moto();
+    let server = moto().await;
     let (ctx, instrument) = instrumented(&server).await;
     let clients = plain_clients(&server, REGION).await;
     let mut recorded = RecordedRegion::default();

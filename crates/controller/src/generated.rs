@@ -84,11 +84,27 @@ pub struct ClusterAccess {
     pub certificate_authority_data: String,
     /// The region.
     pub region: String,
+    /// The role the cluster was created through (`spec.credentials.roleArn`): the kubeconfig's token is made
+    /// as that role (`aws eks get-token --role-arn`), the principal EKS maps as the creator.
+    pub role_arn: Option<String>,
 }
 
 /// A kubeconfig that authenticates through `aws eks get-token`, as `aws eks update-kubeconfig` writes it.
 pub fn kubeconfig(access: &ClusterAccess) -> serde_json::Value {
     let arn = &access.cluster_arn;
+    let mut args = vec![
+        "--region",
+        access.region.as_str(),
+        "eks",
+        "get-token",
+        "--cluster-name",
+        access.cluster_name.as_str(),
+        "--output",
+        "json",
+    ];
+    if let Some(role) = &access.role_arn {
+        args.extend(["--role-arn", role.as_str()]);
+    }
     json!({
         "apiVersion": "v1",
         "kind": "Config",
@@ -102,7 +118,7 @@ pub fn kubeconfig(access: &ClusterAccess) -> serde_json::Value {
         "users": [{"name": arn, "user": {"exec": {
             "apiVersion": "client.authentication.k8s.io/v1beta1",
             "command": "aws",
-            "args": ["--region", access.region, "eks", "get-token", "--cluster-name", access.cluster_name, "--output", "json"],
+            "args": args,
             "interactiveMode": "IfAvailable",
             "provideClusterInfo": false,
         }}}],
@@ -170,6 +186,7 @@ mod tests {
             endpoint: "https://ABC.gr7.eu-west-1.eks.amazonaws.com/".into(),
             certificate_authority_data: "Q0E=".into(),
             region: "eu-west-1".into(),
+            role_arn: None,
         };
         let secret = kubeconfig_secret(&owner(), &access).unwrap();
         assert_eq!(
@@ -188,5 +205,30 @@ mod tests {
             "eu-west-1-test-cloudlad"
         );
         assert_eq!(parsed["current-context"], access.cluster_arn);
+        let args = parsed["users"][0]["user"]["exec"]["args"].as_array().unwrap();
+        assert!(!args.iter().any(|a| a == "--role-arn"), "{args:?}");
+    }
+
+    #[test]
+    fn kubeconfig_assumes_the_role_the_cluster_was_created_through() {
+        let access = ClusterAccess {
+            cluster_name: "eu-west-1-test-cloudlad".into(),
+            cluster_arn: "arn:aws:eks:eu-west-1:123456789012:cluster/eu-west-1-test-cloudlad".into(),
+            endpoint: "https://ABC.gr7.eu-west-1.eks.amazonaws.com".into(),
+            certificate_authority_data: "Q0E=".into(),
+            region: "eu-west-1".into(),
+            role_arn: Some("arn:aws:iam::123456789012:role/eks-operator/admin".into()),
+        };
+        let parsed = kubeconfig(&access);
+        let args: Vec<&str> = parsed["users"][0]["user"]["exec"]["args"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|a| a.as_str())
+            .collect();
+        assert_eq!(
+            args[args.len() - 2..],
+            ["--role-arn", "arn:aws:iam::123456789012:role/eks-operator/admin"]
+        );
     }
 }

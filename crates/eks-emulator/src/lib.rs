@@ -5,6 +5,7 @@
 //! `/emulator/v1/` (not part of AWS) shows the state and injects insights and faults; see the crate README.
 #![forbid(unsafe_code)]
 
+pub mod apiserver;
 pub mod autoscaling;
 pub mod backend;
 pub mod control;
@@ -142,8 +143,15 @@ pub struct Emulator {
 }
 
 impl Emulator {
-    /// Starts an emulator without workload API servers.
+    /// Starts an emulator whose `ACTIVE` clusters each get a TLS workload API server
+    /// ([`apiserver::ApiServerHost`], state under the configured state directory).
     pub async fn start(config: Config) -> Result<Self, StartError> {
+        let host = apiserver::ApiServerHost::new(config.state_dir.as_deref());
+        Self::start_with(config, Arc::new(host)).await
+    }
+
+    /// Starts an emulator without workload API servers ([`NoWorkload`]: endpoints that nothing serves).
+    pub async fn start_without_workload(config: Config) -> Result<Self, StartError> {
         Self::start_with(config, Arc::new(NoWorkload)).await
     }
 
@@ -163,6 +171,7 @@ impl Emulator {
             port: config.port,
             source,
         })?;
+        workload.serving_at(&addr.to_string());
         let app = Arc::new(App {
             state: Mutex::new(state),
             forwarder: Forwarder::new(&config.backend),
@@ -222,6 +231,7 @@ impl Emulator {
             let _ = tx.send(());
         }
         let _ = (&mut self.server).await;
+        self.app.workload.shutdown().await;
         self.app.save();
     }
 }

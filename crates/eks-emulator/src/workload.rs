@@ -2,8 +2,8 @@
 //!
 //! `eks-emulator` starts one when a cluster becomes `ACTIVE` (its endpoint and CA then appear in
 //! `DescribeCluster`), pushes the cluster's access configuration and node groups whenever they change, and stops
-//! it when the cluster is deleted. The `workload-apiserver` crate provides the real implementation; until it is
-//! wired, [`NoWorkload`] answers an endpoint in AWS's shape that nothing serves.
+//! it when the cluster is deleted. [`crate::apiserver::ApiServerHost`] runs the `workload-apiserver` crate's
+//! server (what the binary uses); [`NoWorkload`] answers an endpoint in AWS's shape that nothing serves.
 
 use std::future::Future;
 use std::pin::Pin;
@@ -95,6 +95,9 @@ pub struct ManagedNodeGroupNodes {
 
 /// Runs workload API servers.
 pub trait WorkloadHost: Send + Sync {
+    /// The `host:port` the emulator serves on, told before any [`Self::start`]: clients presign their
+    /// `k8s-aws-v1.` tokens' STS URL for it.
+    fn serving_at(&self, _authority: &str) {}
     /// Starts (or, after a restart, resumes) the server of a cluster.
     fn start(&self, spec: WorkloadSpec) -> BoxFuture<'_, Result<WorkloadEndpoint, String>>;
     /// Replaces the access configuration of a cluster's server.
@@ -103,6 +106,10 @@ pub trait WorkloadHost: Send + Sync {
     fn set_node_groups(&self, key: &ClusterKey, groups: Vec<ManagedNodeGroupNodes>);
     /// Stops the server of a cluster.
     fn stop(&self, key: &ClusterKey) -> BoxFuture<'_, ()>;
+    /// Stops every server, keeping their state (the emulator is shutting down, not the clusters).
+    fn shutdown(&self) -> BoxFuture<'_, ()> {
+        Box::pin(async {})
+    }
 }
 
 /// No workload servers: `DescribeCluster` names an endpoint in EKS's form (`https://<ID>.gr7.<region>.eks.amazonaws.com`)

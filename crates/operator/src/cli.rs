@@ -70,7 +70,8 @@ pub enum Command {
     /// Run the controller against the management cluster (KUBECONFIG, ~/.kube/config or in-cluster) and AWS
     /// (the standard AWS environment and credential chain).
     Run(RunArgs),
-    /// Local mode: an in-memory Kubernetes API server with the CRD, moto as AWS and the controller, with the
+    /// Local mode: an in-memory Kubernetes API server with the CRD, a local AWS endpoint (EKS with an API server
+    /// per cluster, in front of moto) and the controller, with the
     /// seed's two-region example applied. Serves until Ctrl-C.
     Dev(DevArgs),
 }
@@ -81,7 +82,7 @@ pub struct DevArgs {
     /// Port of the Kubernetes API server on 127.0.0.1 (0: a free port).
     #[arg(long, default_value_t = 0)]
     pub kube_port: u16,
-    /// Port of moto on 127.0.0.1 (0: a free port).
+    /// Port of the local AWS endpoint on 127.0.0.1 (0: a free port); moto behind it takes a free port.
     #[arg(long, default_value_t = 0)]
     pub aws_port: u16,
     /// Where to write the kubeconfig; the file must not exist yet (default: a new file in the temporary
@@ -138,14 +139,6 @@ pub struct RunArgs {
     /// Address of the `/metrics`, `/healthz` and `/readyz` endpoints.
     #[arg(long, env = "EKS_OPERATOR_HTTP_ADDR", default_value = "0.0.0.0:8080")]
     pub http_addr: std::net::SocketAddr,
-    /// Reach a workload cluster at this URL instead of its EKS endpoint (`CLUSTER_NAME=URL`). For tests and the
-    /// local mode only.
-    #[arg(long = "workload-endpoint-override", value_parser = parse_override, hide = true)]
-    pub workload_endpoint_overrides: Vec<(String, String)>,
-    /// Do not enable VPN gateway route propagation. For AWS emulators that lack
-    /// `EnableVgwRoutePropagation` (moto); real AWS supports it.
-    #[arg(long, hide = true)]
-    pub no_vgw_route_propagation: bool,
 }
 
 /// Parses `20s`, `10m`, `1h`, `500ms` or a plain number of seconds.
@@ -193,12 +186,6 @@ pub fn parse_concurrency(text: &str) -> Result<u16, String> {
         ));
     }
     Ok(value)
-}
-
-fn parse_override(text: &str) -> Result<(String, String), String> {
-    text.split_once('=')
-        .map(|(name, url)| (name.to_owned(), url.to_owned()))
-        .ok_or_else(|| format!("{text:?} is not CLUSTER_NAME=URL"))
 }
 
 /// Arguments of `plan`.

@@ -1,5 +1,6 @@
 //! The harness of the operator end-to-end tests (`operator_*.rs`): the real `eks-operator run` binary as a
-//! child process against the in-process Kubernetes API server emulator (management cluster) and moto (AWS),
+//! child process against the in-process Kubernetes API server emulator (management cluster) and the local AWS
+//! endpoint ([`LocalAws`]: eks-emulator in this process, in front of moto),
 //! with kubectl as the user's hands. Each test builds its own [`World`]: own emulator, own moto, own
 //! temporary directory, free loopback ports only.
 // Every test file compiles this module on its own and uses only part of it.
@@ -23,21 +24,53 @@ pub const REGIONS: [&str; 2] = ["eu-west-1", "eu-west-2"];
 /// The tag every AWS resource the operator owns carries.
 pub const OWNER_UID_TAG: &str = "eksoperator.io/owner-uid";
 
+/// The tests' AWS, as `eks-operator dev` runs it: moto behind the local AWS endpoint (eks-emulator in this
+/// process, `fast` timing), which serves EKS, a TLS API server per cluster and the EC2 calls moto lacks.
+pub struct LocalAws {
+    /// The local AWS endpoint.
+    pub server: eks_emulator::Emulator,
+    /// moto behind it.
+    pub moto: MotoServer,
+}
+
+impl LocalAws {
+    /// Starts moto, then the endpoint in front of it.
+    pub async fn start() -> Self {
+        let moto = MotoServer::start().expect("moto_server (scripts/install-test-tools.sh installs it)");
+        let server = eks_emulator::Emulator::start(eks_emulator::Config::new(moto.endpoint()))
+            .await
+            .unwrap();
+        Self { server, moto }
+    }
+
+    /// `http://127.0.0.1:PORT`: the value of `AWS_ENDPOINT_URL`.
+    pub fn endpoint(&self) -> String {
+        self.server.url()
+    }
+
+    /// A context on the endpoint with moto's test credentials and quick requeues.
+    pub async fn context(&self) -> AwsContext {
+        let sdk = eks_aws::moto::local_sdk_config(&self.endpoint()).await;
+        AwsContext::new(std::sync::Arc::new(eks_aws::SdkProvider::new(sdk)))
+            .with_options(MotoServer::engine_options())
+    }
+}
+
 /// The operator as a child process, killed (SIGKILL) when dropped.
 pub struct Operator(Child);
 
 impl Operator {
-    /// Starts `eks-operator run` against moto with the test defaults.
-    pub fn start(kubeconfig: &Path, moto: &MotoServer, log: &Path) -> Self {
-        Self::start_with(kubeconfig, moto, log, &[], &[])
+    /// Starts `eks-operator run` against the local AWS endpoint with the test defaults.
+    pub fn start(kubeconfig: &Path, aws: &LocalAws, log: &Path) -> Self {
+        Self::start_with(kubeconfig, aws, log, &[], &[])
     }
 
-    /// Starts `eks-operator run` against moto with fast requeues (`--progress-period 1s`, `--drift-period 2s`,
+    /// Starts `eks-operator run` against the local AWS endpoint with fast requeues (`--progress-period 1s`, `--drift-period 2s`,
     /// unless `args` sets them), plus extra flags and environment. Its log (stderr) goes to `log`, which is
     /// truncated.
     pub fn start_with(
         kubeconfig: &Path,
-        moto: &MotoServer,
+        aws: &LocalAws,
         log: &Path,
         args: &[String],
         env: &[(&str, &str)],
@@ -49,7 +82,7 @@ impl Operator {
                 defaults.extend([flag, value]);
             }
         }
-        let child = run_command(kubeconfig, moto)
+        let child = run_command(kubeconfig, aws)
             .args(defaults)
             .args(args)
             .envs(env.iter().copied())
@@ -161,7 +194,8 @@ pub struct Owned {
     pub route_tables: usize,
     /// Security groups (the VPC's untagged default group is not counted).
     pub security_groups: usize,
-    /// Every network interface of the region, owned or not (a fresh moto has none).
+    /// Every network interface of the region, owned or not (a fresh moto has none): the NAT gateway's and the
+    /// EKS control plane's.
     pub network_interfaces: usize,
     /// The control plane and worker IAM roles.
     pub roles: usize,
@@ -175,8 +209,9 @@ pub struct Owned {
 
 impl Owned {
     /// What the seed's example is in every region once Ready: six subnets (three private, three public), one
-    /// NAT gateway (`natGateways: Single`) with its elastic IP and network interface, a public and a private
-    /// route table, the cluster and node security groups, two roles, one node group.
+    /// NAT gateway (`natGateways: Single`) with its elastic IP and network interface, the EKS control plane's
+    /// network interfaces (one per zone of the cluster's three private subnets, as EKS makes them), a public
+    /// and a private route table, the cluster and node security groups, two roles, one node group.
     pub fn seed_ready() -> Self {
         Self {
             vpcs: 1,
@@ -187,7 +222,7 @@ impl Owned {
             elastic_ips: 1,
             route_tables: 2,
             security_groups: 2,
-            network_interfaces: 1,
+            network_interfaces: 4,
             roles: 2,
             oidc_providers: 1,
             clusters: 1,
@@ -252,15 +287,15 @@ pub async fn owned(ctx: &AwsContext, region: &str) -> Owned {
     }
 }
 
-/// `eks-operator run` (the workspace's binary) against this kubeconfig and moto, with no flag but
-/// `--no-vgw-route-propagation` (moto lacks `EnableVgwRoutePropagation`), test credentials, and none of the
-/// caller's AWS profile or operator log settings; standard input is closed.
-pub fn run_command(kubeconfig: &Path, moto: &MotoServer) -> Command {
+/// `eks-operator run` (the workspace's binary) against this kubeconfig and the local AWS endpoint, with no
+/// flag, test credentials, and none of the caller's AWS profile or operator log settings; standard input is
+/// closed.
+pub fn run_command(kubeconfig: &Path, aws: &LocalAws) -> Command {
     let mut command = Command::new(workspace_binary("eks-operator", "eks-operator"));
     command
-        .args(["run", "--no-vgw-route-propagation"])
+        .arg("run")
         .env("KUBECONFIG", kubeconfig)
-        .env("AWS_ENDPOINT_URL", moto.endpoint())
+        .env("AWS_ENDPOINT_URL", aws.endpoint())
         .env("AWS_ACCESS_KEY_ID", "testing")
         .env("AWS_SECRET_ACCESS_KEY", "testing")
         .env("AWS_REGION", "us-east-1")
@@ -317,16 +352,16 @@ pub struct World {
     pub config: PathBuf,
     /// Where the operator's log goes (other logs go next to it).
     pub log: PathBuf,
-    /// AWS.
-    pub moto: MotoServer,
-    /// Clients on moto for the test's own checks.
+    /// AWS: the local endpoint and moto behind it.
+    pub local_aws: LocalAws,
+    /// Clients on the local AWS endpoint for the test's own checks.
     pub aws: AwsContext,
 }
 
 /// Starts a [`World`].
 pub async fn world() -> World {
-    let moto = MotoServer::start().expect("moto_server (scripts/install-test-tools.sh installs it)");
-    let aws = moto.context().await;
+    let local_aws = LocalAws::start().await;
+    let aws = local_aws.context().await;
     let emulator = Emulator::start().await.unwrap();
     let dir = tempfile::tempdir().unwrap();
     let config = dir.path().join("kubeconfig");
@@ -348,7 +383,7 @@ pub async fn world() -> World {
         _dir: dir,
         config,
         log,
-        moto,
+        local_aws,
         aws,
     }
 }

@@ -72,7 +72,6 @@ impl FakeAws {
     pub fn context(&self) -> AwsContext {
         AwsContext::new(Arc::new(self.clone())).with_options(EngineOptions {
             progress_requeue: std::time::Duration::from_millis(1),
-            ..EngineOptions::default()
         })
     }
 

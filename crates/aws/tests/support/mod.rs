@@ -43,13 +43,62 @@ pub fn region(name: &str) -> RegionName {
     RegionName::parse(name).unwrap()
 }
 
-/// Starts moto or fails with the message naming the install script.
-pub fn moto() -> MotoServer {
-    MotoServer::start().unwrap_or_else(|e| panic!("{e}"))
+/// The local AWS endpoint (eks-emulator in this process, `instant` timing so that each pass sees the previous
+/// pass's changes completed) in front of moto: EKS and the EC2 calls moto lacks (`EnableVgwRoutePropagation`)
+/// are served by the endpoint, the rest by moto.
+pub struct Local {
+    /// The endpoint.
+    pub server: eks_emulator::Emulator,
+    /// moto behind it.
+    pub moto: MotoServer,
 }
 
-/// A context on moto whose calls all go through one instrument.
-pub async fn instrumented(server: &MotoServer) -> (AwsContext, Arc<Instrument>) {
+impl Local {
+    /// `http://127.0.0.1:PORT` of the endpoint.
+    pub fn endpoint(&self) -> String {
+        self.server.url()
+    }
+
+    /// An SDK configuration on the endpoint with test credentials.
+    pub async fn sdk_config(&self) -> aws_config::SdkConfig {
+        eks_aws::moto::local_sdk_config(&self.endpoint()).await
+    }
+
+    /// An SDK client provider on the endpoint.
+    pub async fn provider(&self) -> Arc<eks_aws::SdkProvider> {
+        Arc::new(eks_aws::SdkProvider::new(self.sdk_config().await))
+    }
+
+    /// Clears moto (`/moto-api/reset`) and replaces the endpoint with a fresh one (its EKS state would
+    /// otherwise outlive moto's).
+    pub async fn reset(&mut self) {
+        self.moto.reset().unwrap();
+        let fresh = start_endpoint(&self.moto).await;
+        let old = std::mem::replace(&mut self.server, fresh);
+        old.shutdown().await;
+    }
+
+    /// A context on the endpoint with the test engine options.
+    pub async fn context(&self) -> AwsContext {
+        AwsContext::new(self.provider().await).with_options(MotoServer::engine_options())
+    }
+}
+
+/// Starts moto (or fails with the message naming the install script) and the endpoint in front of it.
+pub async fn moto() -> Local {
+    let moto = MotoServer::start().unwrap_or_else(|e| panic!("{e}"));
+    let server = start_endpoint(&moto).await;
+    Local { server, moto }
+}
+
+async fn start_endpoint(moto: &MotoServer) -> eks_emulator::Emulator {
+    let mut config = eks_emulator::Config::new(moto.endpoint());
+    config.timing = eks_emulator::timing::Timing::Instant;
+    eks_emulator::Emulator::start(config).await.unwrap()
+}
+
+/// A context on the endpoint whose calls all go through one instrument.
+pub async fn instrumented(server: &Local) -> (AwsContext, Arc<Instrument>) {
     let instrument = Instrument::new();
     let provider = InstrumentedProvider::new(server.provider().await, instrument.clone());
     (
@@ -101,7 +150,7 @@ pub async fn tear_down(ctx: &AwsContext, request: &TeardownRequest, max: usize) 
 }
 
 /// Plain (uninstrumented) clients of a region on moto, for checking through the AWS API.
-pub async fn plain_clients(server: &MotoServer, name: &str) -> RegionClients {
+pub async fn plain_clients(server: &Local, name: &str) -> RegionClients {
     server
         .provider()
         .await

@@ -134,6 +134,7 @@ pub(super) async fn ensure(
                 endpoint: endpoint.clone(),
                 certificate_authority_data: region.certificate_authority_data.clone(),
                 worker_role_arn: worker_arn.clone(),
+                credentials: cluster.spec().credentials.clone(),
             };
             match ctx.workload.apply_aws_auth(&target, &plan).await {
                 Ok(true) => {
@@ -170,6 +171,7 @@ pub(super) async fn ensure(
             endpoint: endpoint.clone(),
             certificate_authority_data: ca.clone(),
             region: region.region.clone(),
+            role_arn: cluster.spec().credentials.as_ref().map(|c| c.role_arn.clone()),
         };
         let secret = generated::kubeconfig_secret(owner, &access).map_err(|e| Error::Render {
             what: "kubeconfig Secret",

@@ -5,7 +5,7 @@
 pub mod merge;
 pub mod token;
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use eks_plan::AwsAuthPlan;
@@ -64,6 +64,9 @@ pub struct WorkloadTarget {
     pub certificate_authority_data: Option<String>,
     /// The worker role ARN that must stay in `mapRoles`.
     pub worker_role_arn: String,
+    /// The role the cluster was created through (`spec.credentials`): tokens are signed as it, the principal
+    /// EKS maps as the creator. None: the operator's own identity.
+    pub credentials: Option<eks_api::CredentialsSpec>,
 }
 
 /// Applies aws-auth into workload clusters.
@@ -79,34 +82,33 @@ pub trait WorkloadClusters: Send + Sync + 'static {
 
 /// Makes bearer tokens for a workload cluster.
 pub trait TokenSource: Send + Sync + 'static {
-    /// A token for the cluster, valid for a short while.
-    fn token<'a>(&'a self, cluster_name: &'a str, region: &'a str) -> BoxFuture<'a, Result<String, String>>;
+    /// A token for the cluster, valid for a short while, signed as `role` when given (else as the operator).
+    fn token<'a>(
+        &'a self,
+        cluster_name: &'a str,
+        region: &'a str,
+        role: Option<&'a eks_api::CredentialsSpec>,
+    ) -> BoxFuture<'a, Result<String, String>>;
 }
 
 /// The real implementation: kube clients built per target from the endpoint, its CA and a token.
 pub struct KubeWorkloadClusters {
     tokens: Arc<dyn TokenSource>,
-    /// Cluster name → URL overrides, for tests and the local mode only (the endpoints moto hands out lead
-    /// nowhere).
-    overrides: HashMap<String, String>,
 }
 
 impl KubeWorkloadClusters {
-    /// Clusters reached with tokens from `tokens`, with optional endpoint overrides.
-    pub fn new(tokens: Arc<dyn TokenSource>, overrides: HashMap<String, String>) -> Self {
-        Self { tokens, overrides }
+    /// Clusters reached at the endpoint and CA that `DescribeCluster` gives, with tokens from `tokens`.
+    pub fn new(tokens: Arc<dyn TokenSource>) -> Self {
+        Self { tokens }
     }
 
     async fn client(&self, target: &WorkloadTarget) -> Result<kube::Client, WorkloadError> {
         let token = self
             .tokens
-            .token(&target.cluster_name, &target.region)
+            .token(&target.cluster_name, &target.region, target.credentials.as_ref())
             .await
             .map_err(WorkloadError::Token)?;
-        let (url, ca) = match self.overrides.get(&target.cluster_name) {
-            Some(url) => (url.clone(), None),
-            None => (target.endpoint.clone(), target.certificate_authority_data.clone()),
-        };
+        let (url, ca) = (target.endpoint.clone(), target.certificate_authority_data.clone());
         let failed = |message: String| WorkloadError::Client {
             endpoint: url.clone(),
             message,

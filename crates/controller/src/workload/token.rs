@@ -2,7 +2,8 @@
 //! URL whose signed headers include `x-k8s-aws-id: <cluster name>`, base64url-encoded and prefixed
 //! `k8s-aws-v1.`. The API server's authenticator replays the URL to learn who is calling.
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
 use aws_credential_types::provider::{ProvideCredentials, SharedCredentialsProvider};
@@ -10,6 +11,7 @@ use aws_sigv4::http_request::{SignableBody, SignableRequest, SignatureLocation, 
 use aws_sigv4::sign::v4;
 use aws_smithy_runtime_api::client::identity::Identity;
 use base64::Engine as _;
+use eks_api::{CredentialsSpec, RegionName};
 use futures::future::BoxFuture;
 
 use super::TokenSource;
@@ -21,20 +23,76 @@ pub const TOKEN_PREFIX: &str = "k8s-aws-v1.";
 /// How long a presigned URL stays valid (EKS accepts up to 15 minutes; the AWS CLI uses 60 seconds).
 pub const TOKEN_LIFETIME: Duration = Duration::from_secs(60);
 
-/// Presigns STS URLs with credentials from the AWS credential chain.
+/// The cache key of an assumed role: ARN and external id.
+type RoleKey = (String, Option<String>);
+
+/// Presigns STS URLs with credentials from the AWS credential chain, or with those of the role an object names.
 pub struct StsTokenSource {
     credentials: SharedCredentialsProvider,
+    /// The configuration roles are assumed with (None: tokens for a role are refused).
+    base: Option<aws_config::SdkConfig>,
+    roles: Mutex<HashMap<RoleKey, SharedCredentialsProvider>>,
 }
 
 impl StsTokenSource {
-    /// Tokens signed with these credentials.
+    /// Tokens signed with these credentials; a token for a role is an error.
     pub fn new(credentials: SharedCredentialsProvider) -> Arc<Self> {
-        Arc::new(Self { credentials })
+        Arc::new(Self {
+            credentials,
+            base: None,
+            roles: Mutex::default(),
+        })
     }
 
-    async fn make(&self, cluster_name: &str, region: &str) -> Result<String, String> {
+    /// Tokens signed with `credentials`, or, for an object that names a role, with that role's credentials
+    /// assumed through `base` (as the engine assumes it), so that the token's caller is the cluster's creator.
+    pub fn assuming_roles(credentials: SharedCredentialsProvider, base: aws_config::SdkConfig) -> Arc<Self> {
+        Arc::new(Self {
+            credentials,
+            base: Some(base),
+            roles: Mutex::default(),
+        })
+    }
+
+    async fn provider(
+        &self,
+        region: &str,
+        role: Option<&CredentialsSpec>,
+    ) -> Result<SharedCredentialsProvider, String> {
+        let Some(role) = role else {
+            return Ok(self.credentials.clone());
+        };
+        let key = (role.role_arn.clone(), role.external_id.clone());
+        if let Some(found) = self.roles.lock().ok().and_then(|m| m.get(&key).cloned()) {
+            return Ok(found);
+        }
+        let base = self
+            .base
+            .as_ref()
+            .ok_or_else(|| format!("cannot assume {}: no AWS configuration", role.role_arn))?;
+        let region = RegionName::parse(region)?;
+        let provider = eks_aws::context::assumed_role_credentials(
+            base,
+            &role.role_arn,
+            role.external_id.as_deref(),
+            &region,
+        )
+        .await;
+        if let Ok(mut roles) = self.roles.lock() {
+            roles.insert(key, provider.clone());
+        }
+        Ok(provider)
+    }
+
+    async fn make(
+        &self,
+        cluster_name: &str,
+        region: &str,
+        role: Option<&CredentialsSpec>,
+    ) -> Result<String, String> {
         let credentials = self
-            .credentials
+            .provider(region, role)
+            .await?
             .provide_credentials()
             .await
             .map_err(|e| format!("AWS credentials: {e}"))?;
@@ -78,8 +136,13 @@ pub fn presign(
 }
 
 impl TokenSource for StsTokenSource {
-    fn token<'a>(&'a self, cluster_name: &'a str, region: &'a str) -> BoxFuture<'a, Result<String, String>> {
-        Box::pin(self.make(cluster_name, region))
+    fn token<'a>(
+        &'a self,
+        cluster_name: &'a str,
+        region: &'a str,
+        role: Option<&'a CredentialsSpec>,
+    ) -> BoxFuture<'a, Result<String, String>> {
+        Box::pin(self.make(cluster_name, region, role))
     }
 }
 

@@ -13,8 +13,8 @@ use eks_controller::aws_infra::AwsInfrastructure;
 use eks_controller::context::Timing;
 use eks_controller::metrics::Metrics;
 use eks_controller::runner::{self, Parts, RunConfig};
-use eks_controller::workload::KubeWorkloadClusters;
 use eks_controller::workload::token::StsTokenSource;
+use eks_controller::workload::{KubeWorkloadClusters, WorkloadClusters, WorkloadError, WorkloadTarget};
 use k8s_openapi::api::core::v1::Namespace;
 use k8s_openapi::api::events::v1::Event;
 use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
@@ -95,7 +95,10 @@ impl Controller {
         let parts = Parts {
             client: client.clone(),
             infra: Arc::new(AwsInfrastructure::new(Arc::new(fake.context()))),
-            workload: Arc::new(KubeWorkloadClusters::new(tokens, options.workload_overrides)),
+            workload: Arc::new(Redirected {
+                inner: KubeWorkloadClusters::new(tokens),
+                urls: options.workload_overrides,
+            }),
             metrics: metrics.clone(),
         };
         let config = RunConfig {
@@ -320,4 +323,28 @@ pub async fn create_namespace(client: &kube::Client, name: &str) {
 pub fn closed_port() -> u16 {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     listener.local_addr().unwrap().port()
+}
+
+/// The in-memory fake's endpoints lead nowhere: reaches the named workload clusters at a local API server
+/// (plain HTTP, no CA) instead, through the product's client.
+struct Redirected {
+    inner: KubeWorkloadClusters,
+    urls: HashMap<String, String>,
+}
+
+impl WorkloadClusters for Redirected {
+    fn apply_aws_auth<'a>(
+        &'a self,
+        target: &'a WorkloadTarget,
+        plan: &'a eks_plan::AwsAuthPlan,
+    ) -> futures::future::BoxFuture<'a, Result<bool, WorkloadError>> {
+        Box::pin(async move {
+            let mut target = target.clone();
+            if let Some(url) = self.urls.get(&target.cluster_name) {
+                target.endpoint = url.clone();
+                target.certificate_authority_data = None;
+            }
+            self.inner.apply_aws_auth(&target, plan).await
+        })
+    }
 }

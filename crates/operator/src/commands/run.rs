@@ -1,7 +1,6 @@
 //! `eks-operator run`: the controller, wired to the management cluster and to AWS from their standard
 //! configuration.
 
-use std::collections::HashMap;
 use std::process::ExitCode;
 use std::sync::Arc;
 
@@ -28,11 +27,7 @@ pub fn run(args: &RunArgs) -> anyhow::Result<ExitCode> {
         )?;
         let sdk = eks_aws::context::load_sdk_config().await;
         let shutdown = shutdown_on_signals();
-        let options = EngineOptions {
-            vgw_route_propagation: !args.no_vgw_route_propagation,
-            ..EngineOptions::default()
-        };
-        start(client, sdk, options, args, shutdown, |_| {}).await?;
+        start(client, sdk, EngineOptions::default(), args, shutdown, |_| {}).await?;
         Ok(ExitCode::SUCCESS)
     })
 }
@@ -84,6 +79,7 @@ pub async fn start(
         .map_or_else(|| "us-east-1".to_owned(), ToString::to_string);
     let home_region = RegionName::parse(&home_region).map_err(anyhow::Error::msg)?;
     let credentials = sdk.credentials_provider();
+    let base_sdk = sdk.clone();
     // One Metrics for the HTTP endpoint and the AWS layer, which reports every call it makes to it.
     let metrics = Arc::new(Metrics::default());
     let context = AwsContext::new(Arc::new(SdkProvider::new(sdk)))
@@ -95,12 +91,14 @@ pub async fn start(
         .map_err(|e| anyhow::anyhow!("{e}"))?;
     tracing::info!(account = %identity.account, arn = %identity.arn, "AWS credentials checked");
 
-    let tokens = StsTokenSource::new(credentials.context("no AWS credentials provider is configured")?);
-    let overrides: HashMap<String, String> = args.workload_endpoint_overrides.iter().cloned().collect();
+    let tokens = StsTokenSource::assuming_roles(
+        credentials.context("no AWS credentials provider is configured")?,
+        base_sdk,
+    );
     let parts = Parts {
         client,
         infra: Arc::new(AwsInfrastructure::new(Arc::new(context))),
-        workload: Arc::new(KubeWorkloadClusters::new(tokens, overrides)),
+        workload: Arc::new(KubeWorkloadClusters::new(tokens)),
         metrics,
     };
     let leader_election = args.leader_election.then(|| LeaderElection {

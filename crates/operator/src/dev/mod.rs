@@ -1,11 +1,13 @@
 //! `eks-operator dev`: the whole operator on one machine. The emulator from `kube-emulator` is the management
-//! cluster (in memory, with the CRD installed), `moto_server` is AWS, and the controller runs against both.
+//! cluster (in memory, with the CRD installed), the local AWS endpoint ([`aws::LocalAws`]: `eks-emulator` in
+//! front of `moto_server`) is AWS, and the controller runs against both.
 //!
 //! Every way out goes through the same shutdown: the signal handlers are installed before anything starts,
 //! and what the local mode created (the kubeconfig file, moto, the emulator) is given back on errors,
 //! timeouts and signals alike. With real AWS, leaving first deletes every EksCluster and waits for the
 //! teardown (see [`teardown`]).
 
+mod aws;
 mod local;
 mod progress;
 mod settings;
@@ -19,7 +21,6 @@ use anyhow::{Context as _, bail};
 use aws_config::SdkConfig;
 use eks_api::EksClusterStatus;
 use eks_aws::EngineOptions;
-use eks_aws::moto::MotoServer;
 use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
 use kube::api::{Api, DynamicObject, Patch, PatchParams, PostParams};
 use kube_emulator::{Emulator, Options};
@@ -55,31 +56,31 @@ async fn dev(args: &DevArgs) -> anyhow::Result<ExitCode> {
     let client = emulator.client();
     install_crd(&client).await?;
 
-    let (moto, sdk): (Option<MotoServer>, SdkConfig) = if args.real_aws {
+    let (local_aws, sdk): (Option<aws::LocalAws>, SdkConfig) = if args.real_aws {
         (None, eks_aws::context::load_sdk_config().await)
     } else {
-        // A child process, killed when `moto` is dropped (on every way out below).
-        let moto = tokio::task::spawn_blocking({
-            let port = args.aws_port;
-            move || MotoServer::start_on(port)
-        })
-        .await??;
-        let sdk = moto.sdk_config().await;
-        (Some(moto), sdk)
+        // moto is a child process, killed when `local_aws` is stopped or dropped (on every way out below).
+        let local_aws = aws::LocalAws::start(args.aws_port).await?;
+        let sdk = local_aws.sdk_config().await;
+        (Some(local_aws), sdk)
     };
     if signals.stop_requested() {
         println!("Interrupted while starting; stopped.");
         emulator.shutdown().await;
+        if let Some(local_aws) = local_aws {
+            local_aws.stop().await;
+        }
         return Ok(ExitCode::SUCCESS);
     }
     println!("Kubernetes API  {}", emulator.url());
-    if let Some(moto) = &moto {
-        println!("AWS (moto)      {}", moto.endpoint());
+    if let Some(local_aws) = &local_aws {
+        println!("AWS endpoint    {}", local_aws.endpoint());
+        println!("AWS (moto)      {}", local_aws.backend());
     }
     println!("kubeconfig      {}\n", kubeconfig.path().display());
     println!("  export KUBECONFIG={}\n", kubeconfig.path().display());
 
-    let controller = Controller::spawn(client.clone(), sdk, &settings, args.real_aws);
+    let controller = Controller::spawn(client.clone(), sdk, &settings);
     let outcome = session(args, &settings, &client, kubeconfig.path(), &signals, &controller).await;
     let mut code = ExitCode::SUCCESS;
     if let Err(err) = &outcome {
@@ -99,10 +100,13 @@ async fn dev(args: &DevArgs) -> anyhow::Result<ExitCode> {
     }
     controller.stop().await;
     emulator.shutdown().await;
-    drop(moto);
+    if let Some(local_aws) = local_aws {
+        local_aws.stop().await;
+    }
     drop(kubeconfig);
     println!(
-        "\nStopped: the controller, the Kubernetes API server and moto are down, the kubeconfig is removed."
+        "\nStopped: the controller, the Kubernetes API server and the local AWS endpoint (and moto) are down, \
+         the kubeconfig is removed."
     );
     Ok(code)
 }
@@ -160,7 +164,7 @@ struct Controller {
 }
 
 impl Controller {
-    fn spawn(client: kube::Client, sdk: SdkConfig, settings: &Settings, real_aws: bool) -> Self {
+    fn spawn(client: kube::Client, sdk: SdkConfig, settings: &Settings) -> Self {
         let run_args = RunArgs {
             namespace: None,
             selector: None,
@@ -171,14 +175,8 @@ impl Controller {
             lease_name: "eks-operator".into(),
             lease_namespace: None,
             http_addr: std::net::SocketAddr::from(([127, 0, 0, 1], 0)),
-            workload_endpoint_overrides: Vec::new(),
-            no_vgw_route_propagation: !real_aws,
         };
-        let options = EngineOptions {
-            // moto lacks EnableVgwRoutePropagation; real AWS has it.
-            vgw_route_propagation: real_aws,
-            ..EngineOptions::default()
-        };
+        let options = EngineOptions::default();
         let (stop, stop_rx) = watch::channel(false);
         let (failure_tx, failure) = watch::channel(None);
         let task = tokio::spawn(async move {

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use crate::cli::DevArgs;
 
-/// How long to wait for the example with moto, where everything is ACTIVE at once.
+/// How long to wait for the example with the local AWS endpoint (its `fast` timing: seconds per step).
 pub const MOTO_TIMEOUT: Duration = Duration::from_secs(5 * 60);
 /// How long to wait with real AWS: an EKS control plane takes 10 to 20 minutes, its node groups some more,
 /// and the teardown about as long.
@@ -99,9 +99,10 @@ pub fn banner(args: &DevArgs, settings: &Settings, example: &str) -> String {
         }
     } else {
         text.push_str(
-            "eks-operator local mode: an in-memory Kubernetes API server with the EksCluster CRD, moto as AWS and \
-             the controller.\n\
-             State is in memory: the Kubernetes objects and moto's AWS resources are gone when this process ends.\n",
+            "eks-operator local mode: an in-memory Kubernetes API server with the EksCluster CRD, a local AWS \
+             endpoint (EKS with a Kubernetes API server per cluster, in front of moto as AWS) and the controller.\n\
+             State is in memory: the Kubernetes objects and the local AWS resources are gone when this process \
+             ends.\n",
         );
     }
     text.push('\n');

@@ -143,7 +143,6 @@ pub(super) async fn ensure(pass: &mut Pass<'_>, view: &NetworkView, vpc_id: &str
             out.settled.insert(subnet_id);
         }
         if planned.propagate_vpn_gateway
-            && pass.ctx.options.vgw_route_propagation
             && let Some(vgw) = pass.ids.vpn_gateway_id.clone()
             && !table.propagating_vgws.contains(&vgw)
         {
