@@ -19,11 +19,13 @@ fn fake() -> FakeAws {
     FakeAws::new(FakeConfig::default())
 }
 
-fn teardown_request() -> TeardownRequest {
+/// The teardown request; `recorded_id` false is an object whose status lost the cluster id (found through the
+/// VPC's tags then).
+fn teardown_request(recorded_id: bool) -> TeardownRequest {
     TeardownRequest {
         owner_uid: UID.to_owned(),
         region: region(REGION),
-        cluster_id: Some(ID.to_owned()),
+        cluster_id: recorded_id.then(|| ID.to_owned()),
         oidc_provider_arn: None,
         credentials: None,
         deletion_policy: DeletionPolicy::Delete,
@@ -64,11 +66,11 @@ async fn build(aws: &FakeAws, recorded: &mut RecordedRegion, max: usize) -> (usi
 }
 
 /// Teardown passes until gone; returns (passes, passes that failed with the injected lost answer).
-async fn destroy(aws: &FakeAws, max: usize) -> (usize, usize) {
+async fn destroy(aws: &FakeAws, recorded_id: bool, max: usize) -> (usize, usize) {
     let ctx = aws.context();
     let mut lost = 0;
     for pass in 1..=max {
-        let report = teardown_region(&ctx, &teardown_request()).await;
+        let report = teardown_region(&ctx, &teardown_request(recorded_id)).await;
         if let Some(error) = &report.error {
             assert!(
                 error.to_string().contains("response was lost"),
@@ -106,10 +108,21 @@ async fn a_lost_answer_to_any_build_call_is_found_again_by_the_next_pass() {
 
 #[tokio::test]
 async fn a_lost_answer_to_any_teardown_call_is_found_again_by_the_next_pass() {
+    lost_teardown_answers(true).await;
+}
+
+/// Without a recorded cluster id the teardown finds the rest through the VPC's cluster-id tag, so the VPC must
+/// outlive everything else: a lost answer after it was deleted would leave the roles unfindable.
+#[tokio::test]
+async fn a_lost_answer_to_any_teardown_call_is_found_again_when_status_lost_the_cluster_id() {
+    lost_teardown_answers(false).await;
+}
+
+async fn lost_teardown_answers(recorded_id: bool) {
     let clean = fake();
     build(&clean, &mut RecordedRegion::default(), 40).await;
     clean.instrument().reset_stats();
-    let (clean_passes, _) = destroy(&clean, 40).await;
+    let (clean_passes, _) = destroy(&clean, recorded_id, 40).await;
     let operations = mutating_operations(&clean);
     assert!(operations.len() >= 10, "{operations:?}");
     for op in operations {
@@ -117,7 +130,7 @@ async fn a_lost_answer_to_any_teardown_call_is_found_again_by_the_next_pass() {
         build(&aws, &mut RecordedRegion::default(), 40).await;
         aws.instrument()
             .inject(FaultRule::on(op, Fault::LostResponse).times(1));
-        let (passes, lost) = destroy(&aws, 40).await;
+        let (passes, lost) = destroy(&aws, recorded_id, 40).await;
         assert_eq!(lost, 1, "{op}: the lost answer failed one pass");
         assert!(
             passes <= clean_passes + 1,

@@ -225,3 +225,8 @@ async fn converges_and_tears_down_with_every_6th_request_throttled_and_every_4th
 async fn converges_and_tears_down_with_every_5th_request_throttled_and_every_3rd_mutation_lost() {
     converge_under(5, 3).await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn converges_and_tears_down_with_every_3rd_request_throttled_and_every_2nd_mutation_lost() {
+    converge_under(3, 2).await;
+}

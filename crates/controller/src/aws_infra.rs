@@ -88,7 +88,11 @@ impl Infrastructure for AwsInfrastructure {
                 let engine_request = eks_aws::TeardownRequest {
                     owner_uid: request.owner_uid.clone(),
                     region: request.region.clone(),
-                    cluster_id: request.recorded.as_ref().and_then(|r| r.cluster_id.clone()),
+                    cluster_id: request
+                        .recorded
+                        .as_ref()
+                        .and_then(|r| r.cluster_id.clone())
+                        .or_else(|| request.spec_cluster_id.clone()),
                     oidc_provider_arn: request
                         .recorded
                         .as_ref()

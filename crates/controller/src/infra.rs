@@ -71,6 +71,10 @@ pub struct TeardownRequest {
     pub region: RegionName,
     /// The region's last recorded status (cluster id, ids), when there is one.
     pub recorded: Option<RegionStatus>,
+    /// The region's cluster id as the spec names it (`<region>[-<stage>]-<name>`), when the object's name and
+    /// stage still make one; used when status recorded none, so that a lost status does not leave anything
+    /// the VPC's tags no longer lead to.
+    pub spec_cluster_id: Option<String>,
     /// Delete or Retain.
     pub deletion_policy: DeletionPolicy,
     /// The role to assume, when the object names one.

@@ -1,7 +1,8 @@
 //! Teardown of one region in dependency order: node groups → cluster → OIDC provider → NAT gateways (until
 //! deleted, across passes) → elastic IPs → VPN/internet gateways → route tables, leftover network
-//! interfaces, subnets, security groups → VPC → IAM roles. Only what carries this object's owner-uid tag
-//! is touched; `DeletionPolicy::Retain` makes no call at all.
+//! interfaces, subnets, security groups → IAM roles → VPC (last: its cluster-id tag finds the rest when no id
+//! was recorded). Only what carries this object's owner-uid tag is touched; `DeletionPolicy::Retain` makes no
+//! call at all.
 
 use std::time::Duration;
 
@@ -187,12 +188,17 @@ async fn steps(tp: &mut TeardownPass<'_>, region: &RegionName) -> Result<bool, E
     let subnets_gone = network::teardown::subnets(tp, &view).await?;
     let vpc_id = view.vpcs.first().map(|v| v.id.clone());
     let groups_gone = security_groups::teardown(tp, vpc_id.as_deref()).await?;
-    let vpcs_gone =
-        gateways_gone && subnets_gone && groups_gone && network::teardown::vpcs(tp, &view).await?;
-
+    // The roles go before the VPC: the VPC's cluster-id tag is how a teardown without a recorded cluster id finds
+    // the rest, so it stays until nothing else is left (a pass that deleted the VPC and then lost the answer of a
+    // role call would otherwise leave the roles unfindable).
     let roles_gone = match cluster_id_of(region, &cluster_id) {
         Some(id) => iam::teardown(tp, &id).await?,
         None => true,
     };
+    let vpcs_gone = roles_gone
+        && gateways_gone
+        && subnets_gone
+        && groups_gone
+        && network::teardown::vpcs(tp, &view).await?;
     Ok(clear && vpcs_gone && roles_gone && tp.blocking.is_empty())
 }

@@ -47,6 +47,12 @@ pub(super) async fn apply(object: &DynamicObject, ctx: &Context) -> Result<Actio
                 owner: format!("{}/{}", cluster.namespace(), cluster.name()),
                 region: eks_api::RegionName::parse(&r.region).ok()?,
                 recorded: Some(r.clone()),
+                spec_cluster_id: eks_api::RegionName::parse(&r.region)
+                    .ok()
+                    .and_then(|region| {
+                        eks_api::ClusterId::new(&region, cluster.spec().stage.as_deref(), cluster.name()).ok()
+                    })
+                    .map(|id| id.as_str().to_owned()),
                 deletion_policy: cluster.spec().deletion_policy,
                 credentials: cluster.spec().credentials.clone(),
             })

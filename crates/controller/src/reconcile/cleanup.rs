@@ -5,7 +5,7 @@
 
 use std::collections::BTreeSet;
 
-use eks_api::{CredentialsSpec, DeletionPolicy, Phase, RegionName, RegionStatus};
+use eks_api::{ClusterId, CredentialsSpec, DeletionPolicy, Phase, RegionName, RegionStatus};
 use futures::future::join_all;
 use k8s_openapi::jiff::Timestamp;
 use kube::ResourceExt;
@@ -74,6 +74,7 @@ pub(super) async fn cleanup(object: &DynamicObject, ctx: &Context) -> Result<Act
                 recorded: previous
                     .as_ref()
                     .and_then(|p| p.regions.iter().find(|r| &r.region == region).cloned()),
+                spec_cluster_id: spec_cluster_id(object, region),
                 deletion_policy: policy,
                 credentials: credentials.clone(),
             })
@@ -147,6 +148,16 @@ fn release(ctx: &Context, uid: &str) {
     ctx.recorder.forget(uid);
 }
 
+/// The cluster id the object's name and `spec.stage` give in a region (read from the raw object, so a spec
+/// that no longer parses still names it), when they make a valid one.
+fn spec_cluster_id(object: &DynamicObject, region: &str) -> Option<String> {
+    let region = RegionName::parse(region).ok()?;
+    let stage = object.data.pointer("/spec/stage").and_then(|s| s.as_str());
+    ClusterId::new(&region, stage, &object.name_any())
+        .ok()
+        .map(|id| id.as_str().to_owned())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -177,5 +188,21 @@ mod tests {
             deletion_policy(&object(serde_json::json!({"deletionPolicy": 3}))).0,
             DeletionPolicy::Retain
         );
+    }
+
+    #[test]
+    fn the_cluster_id_comes_from_the_name_and_stage_also_when_the_spec_does_not_parse() {
+        let staged = object(serde_json::json!({"kubernetesVersion": 1.31, "stage": "test"}));
+        assert!(typed(&staged).is_err());
+        assert_eq!(
+            spec_cluster_id(&staged, "eu-west-1").as_deref(),
+            Some("eu-west-1-test-a")
+        );
+        let plain = object(serde_json::json!({}));
+        assert_eq!(
+            spec_cluster_id(&plain, "eu-west-2").as_deref(),
+            Some("eu-west-2-a")
+        );
+        assert_eq!(spec_cluster_id(&plain, "not-a-region"), None);
     }
 }
