@@ -70,6 +70,8 @@ mod tests {
             "publicSubnetCidrs is immutable",
             "topology is immutable",
             "has(self.topology) == has(oldSelf.topology)",
+            "authenticationMode only moves ConfigMap -> ApiAndConfigMap -> Api",
+            "oldSelf == 'ApiAndConfigMap' && self == 'Api'",
             "PublicAndPrivate",
             "OnePerAz",
             "x-kubernetes-list-map-keys",

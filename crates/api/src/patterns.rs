@@ -34,6 +34,13 @@ pub const ROLE_ARN: &str = r"^arn:aws(-[a-z]+)*:iam::[0-9]{12}:role/[A-Za-z0-9+=
 /// An IAM user ARN in any partition.
 pub const USER_ARN: &str = r"^arn:aws(-[a-z]+)*:iam::[0-9]{12}:user/[A-Za-z0-9+=,.@_/-]+$";
 
+/// An IAM principal an access entry can name: a role or user ARN in any partition (not an STS `assumed-role`
+/// session ARN, which is no principal of its own).
+pub const PRINCIPAL_ARN: &str = r"^arn:aws(-[a-z]+)*:iam::[0-9]{12}:(role|user)/[A-Za-z0-9+=,.@_/-]+$";
+
+/// An EKS access policy ARN (`arn:aws:eks::aws:cluster-access-policy/AmazonEKSViewPolicy`).
+pub const ACCESS_POLICY_ARN: &str = r"^arn:aws(-[a-z]+)*:eks::aws:cluster-access-policy/[A-Za-z0-9]+$";
+
 /// A twelve digit AWS account id.
 pub const ACCOUNT_ID: &str = r"^[0-9]{12}$";
 
@@ -91,6 +98,14 @@ matcher!(
 matcher!(
     /// Whether `value` is an IAM user ARN.
     is_user_arn, USER_ARN
+);
+matcher!(
+    /// Whether `value` is an IAM role or user ARN.
+    is_principal_arn, PRINCIPAL_ARN
+);
+matcher!(
+    /// Whether `value` is an EKS access policy ARN.
+    is_access_policy_arn, ACCESS_POLICY_ARN
 );
 matcher!(
     /// Whether `value` is a twelve digit account id.
@@ -161,6 +176,18 @@ mod tests {
         assert!(!is_role_arn("arn:aws:iam::12345:role/x"));
         assert!(!is_role_arn("arn:aws:iam::123456789012:user/x"));
         assert!(is_user_arn("arn:aws:iam::123456789012:user/alice"));
+        assert!(is_principal_arn("arn:aws:iam::123456789012:role/ops-admin"));
+        assert!(is_principal_arn("arn:aws:iam::123456789012:user/alice"));
+        assert!(!is_principal_arn(
+            "arn:aws:sts::123456789012:assumed-role/ops-admin/s"
+        ));
+        assert!(!is_principal_arn("arn:aws:iam::123456789012:group/admins"));
+        assert!(is_access_policy_arn(
+            "arn:aws:eks::aws:cluster-access-policy/AmazonEKSViewPolicy"
+        ));
+        assert!(!is_access_policy_arn(
+            "arn:aws:iam::aws:policy/AdministratorAccess"
+        ));
         assert!(is_account_id("123456789012"));
         assert!(!is_account_id("12345678901"));
     }

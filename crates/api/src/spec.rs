@@ -9,6 +9,7 @@ use kube::{CustomResource, KubeSchema};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+use crate::access::{AccessSpec, RegionAccessOverride};
 use crate::network::NetworkSpec;
 use crate::status::EksClusterStatus;
 
@@ -82,6 +83,11 @@ pub struct EksClusterSpec {
     /// the ConfigMap into the workload clusters itself.
     #[serde(default)]
     pub aws_auth: AwsAuthSpec,
+
+    /// How each regional cluster authenticates IAM principals (aws-auth ConfigMap, EKS access entries or both)
+    /// and the access entries it holds. Absent means the `ConfigMap` mode with no access entries.
+    #[serde(default)]
+    pub access: AccessSpec,
 
     /// Tags applied to every AWS resource the operator creates, next to its own ownership tags. Keys starting with
     /// `aws:`, `eksoperator.io/` or `kubernetes.io/cluster/` are reserved.
@@ -357,6 +363,10 @@ pub struct RegionOverride {
     /// (`VpcCidrImmutable`, `SubnetLayoutImmutable`) and nothing is modified.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub network: Option<crate::network::NetworkOverride>,
+
+    /// Access entries added in this region, next to `spec.access.entries`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub access: Option<RegionAccessOverride>,
 }
 
 /// An IAM role to assume for this cluster's AWS calls.

@@ -136,6 +136,13 @@ pub struct RegionStatus {
     /// Name of the generated aws-auth ConfigMap in this object's namespace.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub aws_auth_config_map: Option<String>,
+    /// The authentication mode in force in the cluster, as EKS reports it (`ConfigMap`, `ApiAndConfigMap`, `Api`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(schema_with = "crate::schema::optional_enum::<crate::access::AuthenticationMode>")]
+    pub authentication_mode: Option<crate::access::AuthenticationMode>,
+    /// The access entries the operator manages in the cluster, as EKS reports them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub access_entries: Vec<AccessEntryStatus>,
     /// Name of the generated kubeconfig Secret in this object's namespace.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub kubeconfig_secret: Option<String>,
@@ -176,4 +183,37 @@ pub struct NodeGroupStatus {
     /// ARN of the node group.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub arn: Option<String>,
+}
+
+/// An access entry the operator manages, as EKS reports it.
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, Eq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct AccessEntryStatus {
+    /// ARN of the IAM principal.
+    pub principal_arn: String,
+    /// The entry's type (`STANDARD`, `EC2_LINUX`, ...).
+    #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
+    pub entry_type: Option<String>,
+    /// The Kubernetes user name EKS maps the principal to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub username: Option<String>,
+    /// The Kubernetes groups of the principal.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub kubernetes_groups: Vec<String>,
+    /// The access policies associated with the entry.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub access_policies: Vec<AssociatedPolicyStatus>,
+}
+
+/// An access policy associated with an entry, as EKS reports it.
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, Eq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct AssociatedPolicyStatus {
+    /// ARN of the access policy.
+    pub policy_arn: String,
+    /// `cluster` or `namespace`.
+    pub scope: String,
+    /// The namespaces of a `namespace` scope.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub namespaces: Vec<String>,
 }

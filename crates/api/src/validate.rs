@@ -8,6 +8,7 @@ use std::fmt;
 
 use ipnet::Ipv4Net;
 
+use crate::access::AccessEntrySpec;
 use crate::names::{ClusterId, RegionName};
 use crate::patterns;
 use crate::spec::{AwsAuthSpec, EksCluster, EksClusterSpec, NodeGroupSpec};
@@ -87,6 +88,8 @@ pub struct RegionConfig {
     pub cluster_id: ClusterId,
     /// The region's effective network.
     pub network: ResolvedNetwork,
+    /// The region's access entries: `spec.access.entries` followed by the region's own from `regionOverrides`.
+    pub access_entries: Vec<AccessEntrySpec>,
 }
 
 /// An `EksCluster` whose spec passed validation. Only [`validate`] makes one.
@@ -177,6 +180,7 @@ pub fn validate(object: &EksCluster) -> Result<ValidatedCluster, ValidationError
         }
     }
     validate_aws_auth(&spec.aws_auth, &mut errors);
+    crate::validate_access::validate_access(spec, &mut errors);
     validate_tags(spec, &mut errors);
     if let Some(credentials) = &spec.credentials
         && !patterns::is_role_arn(&credentials.role_arn)
@@ -251,10 +255,15 @@ fn validate_regions(spec: &EksClusterSpec, name: &str, errors: &mut Errors) -> V
         };
         let network = resolve_network(spec, &region, errors);
         if let (Some(cluster_id), Some(network)) = (cluster_id, network) {
+            let mut access_entries = spec.access.entries.clone();
+            if let Some(access) = spec.region_overrides.get(raw).and_then(|o| o.access.as_ref()) {
+                access_entries.extend(access.entries.iter().cloned());
+            }
             configs.push(RegionConfig {
                 region,
                 cluster_id,
                 network,
+                access_entries,
             });
         }
     }

@@ -302,6 +302,30 @@ operations! {
         /// `DeleteNodegroup`.
         async fn delete_nodegroup(&self, cluster: &str, name: &str)
             { DELETE_NODEGROUP = change("DeleteNodegroup").done(&["ResourceNotFoundException"]) };
+        /// `ListAccessEntries`, every page: the principal ARNs.
+        async fn list_access_entries(&self, cluster: &str) -> Vec<String>
+            { LIST_ACCESS_ENTRIES = read("ListAccessEntries") };
+        /// `DescribeAccessEntry`; `None` when the principal has no entry.
+        async fn describe_access_entry(&self, cluster: &str, principal: &str) -> Option<AccessEntry>
+            { DESCRIBE_ACCESS_ENTRY = read("DescribeAccessEntry") };
+        /// `CreateAccessEntry`, tagged; an existing entry (`ResourceInUseException`) is re-observed.
+        async fn create_access_entry(&self, cluster: &str, request: &CreateAccessEntry) -> AccessEntry
+            { CREATE_ACCESS_ENTRY = change("CreateAccessEntry").exists(&["ResourceInUseException"]) };
+        /// `UpdateAccessEntry`.
+        async fn update_access_entry(&self, cluster: &str, principal: &str, update: &AccessEntryUpdate)
+            { UPDATE_ACCESS_ENTRY = change("UpdateAccessEntry").repeatable() };
+        /// `DeleteAccessEntry` (its policy associations go with it).
+        async fn delete_access_entry(&self, cluster: &str, principal: &str)
+            { DELETE_ACCESS_ENTRY = change("DeleteAccessEntry").done(&["ResourceNotFoundException"]) };
+        /// `ListAssociatedAccessPolicies`, every page.
+        async fn list_associated_access_policies(&self, cluster: &str, principal: &str) -> Vec<AssociatedPolicy>
+            { LIST_ASSOCIATED_ACCESS_POLICIES = read("ListAssociatedAccessPolicies") };
+        /// `AssociateAccessPolicy` (replaces the scope of an associated policy).
+        async fn associate_access_policy(&self, cluster: &str, principal: &str, policy: &AssociatedPolicy)
+            { ASSOCIATE_ACCESS_POLICY = change("AssociateAccessPolicy").repeatable() };
+        /// `DisassociateAccessPolicy`.
+        async fn disassociate_access_policy(&self, cluster: &str, principal: &str, policy_arn: &str)
+            { DISASSOCIATE_ACCESS_POLICY = change("DisassociateAccessPolicy").done(&["ResourceNotFoundException"]) };
     }
 }
 

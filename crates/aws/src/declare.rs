@@ -444,7 +444,10 @@ mod samples {
         CreateOidcProvider,
         CreateCluster,
         CreateNodegroup,
-        NodegroupConfigUpdate
+        NodegroupConfigUpdate,
+        CreateAccessEntry,
+        AccessEntryUpdate,
+        AssociatedPolicy
     );
 }
 

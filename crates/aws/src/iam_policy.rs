@@ -215,6 +215,7 @@ pub fn policy_for(partition: &str) -> Value {
     let eks_resources = vec![
         format!("arn:{p}:eks:*:*:cluster/*"),
         format!("arn:{p}:eks:*:*:nodegroup/*"),
+        format!("arn:{p}:eks:*:*:access-entry/*"),
     ];
     let ec2_creates = ec2_creates();
     let created: Vec<String> = ec2_creates.iter().map(|(_, kind, _, _)| ec2(kind)).collect();

@@ -399,6 +399,8 @@ pub struct Cluster {
     pub enabled_log_types: Vec<String>,
     /// Tags.
     pub tags: Tags,
+    /// The authentication mode (`CONFIG_MAP`, `API_AND_CONFIG_MAP`, `API`), when EKS reports one.
+    pub authentication_mode: Option<String>,
 }
 
 /// An EKS cluster to create.
@@ -418,6 +420,10 @@ pub struct CreateCluster {
     pub tags: Tags,
     /// Idempotency token.
     pub client_request_token: String,
+    /// `accessConfig.authenticationMode` (EKS's spelling); `None` leaves EKS's default (`CONFIG_MAP`).
+    pub authentication_mode: Option<String>,
+    /// `accessConfig.bootstrapClusterCreatorAdminPermissions`; `None` leaves EKS's default (true).
+    pub bootstrap_cluster_creator_admin_permissions: Option<bool>,
 }
 
 /// One `UpdateClusterConfig` request: AWS accepts one kind of change per call.
@@ -439,6 +445,61 @@ pub enum ClusterConfigUpdate {
         /// Types to disable.
         disable: Vec<String>,
     },
+    /// `accessConfig.authenticationMode` (EKS's spelling); EKS only moves it forward.
+    AccessConfig {
+        /// `API_AND_CONFIG_MAP` or `API`.
+        authentication_mode: String,
+    },
+}
+
+/// An EKS access entry as `DescribeAccessEntry` reports it.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct AccessEntry {
+    /// ARN of the IAM principal.
+    pub principal_arn: String,
+    /// `STANDARD`, `EC2_LINUX`, ...
+    pub entry_type: String,
+    /// The Kubernetes user name (EKS's default when none was given).
+    pub username: String,
+    /// The Kubernetes groups.
+    pub kubernetes_groups: Vec<String>,
+    /// Tags.
+    pub tags: Tags,
+}
+
+/// An access entry to create.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct CreateAccessEntry {
+    /// ARN of the IAM principal.
+    pub principal_arn: String,
+    /// `STANDARD`, `EC2_LINUX`, ...
+    pub entry_type: String,
+    /// The user name; `None` lets EKS pick one.
+    pub username: Option<String>,
+    /// The Kubernetes groups.
+    pub kubernetes_groups: Vec<String>,
+    /// Tags (the ownership tags, so a later pass knows the entry is the operator's).
+    pub tags: Tags,
+}
+
+/// One `UpdateAccessEntry` request: only what is given changes.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct AccessEntryUpdate {
+    /// New user name.
+    pub username: Option<String>,
+    /// New groups (replace the old ones).
+    pub kubernetes_groups: Option<Vec<String>>,
+}
+
+/// An access policy associated with an entry.
+#[derive(Clone, Debug, Default, PartialEq, Eq, PartialOrd, Ord)]
+pub struct AssociatedPolicy {
+    /// ARN of the access policy.
+    pub policy_arn: String,
+    /// `cluster` or `namespace`.
+    pub scope_type: String,
+    /// The namespaces of a `namespace` scope, sorted.
+    pub namespaces: Vec<String>,
 }
 
 /// A node taint as EKS writes it (`NO_SCHEDULE`, `NO_EXECUTE`, `PREFER_NO_SCHEDULE`).

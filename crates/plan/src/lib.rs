@@ -7,6 +7,7 @@
 #![forbid(unsafe_code)]
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 
+pub mod access;
 pub mod aws_auth;
 mod eks;
 pub mod iam;
@@ -101,6 +102,13 @@ pub fn plan_region(
         security::plan_security_groups(id, cluster.public_access_cidrs(), user_tags, &ownership);
     let iam_roles = iam::plan_roles(id, partition, account_id, user_tags, &ownership);
     let worker_arn = names::role_arn(partition, account_id, &iam::role_name(RoleKind::Worker, id));
+    let access = access::AccessPlan::new(
+        spec.access.authentication_mode,
+        spec.access.bootstrap_cluster_creator_admin_permissions,
+        &config.access_entries,
+        &spec.aws_auth,
+        &worker_arn,
+    );
     let cluster_plan = eks::plan_cluster(cluster, id, &net.subnets, user_tags, &ownership);
     let node_groups =
         eks::plan_node_groups(cluster, id, network.topology, &net.subnets, user_tags, &ownership);
@@ -129,6 +137,7 @@ pub fn plan_region(
         node_groups,
         oidc_provider: eks::plan_oidc(id, user_tags, &ownership),
         aws_auth: AwsAuthPlan::new(worker_arn, &spec.aws_auth),
+        access,
         ownership_tags: ownership,
         deletion_policy: spec.deletion_policy,
     })

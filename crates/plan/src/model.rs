@@ -50,6 +50,8 @@ pub struct RegionPlan {
     pub oidc_provider: OidcProviderPlan,
     /// The aws-auth ConfigMap entries.
     pub aws_auth: crate::aws_auth::AwsAuthPlan,
+    /// The authentication mode and the access entries (the spec's and those migrated from aws-auth).
+    pub access: crate::access::AccessPlan,
     /// What happens in AWS when the owning object is deleted.
     pub deletion_policy: DeletionPolicy,
 }

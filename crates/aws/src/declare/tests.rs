@@ -60,7 +60,7 @@ fn every_mutation_has_a_decision_and_names_are_unique() {
             );
         }
     }
-    assert_eq!(names.len(), 73, "the operations the operator calls");
+    assert_eq!(names.len(), 81, "the operations the operator calls");
 }
 
 #[tokio::test]

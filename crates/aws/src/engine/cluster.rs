@@ -129,6 +129,10 @@ async fn create(pass: &mut Pass<'_>) -> Result<(), EngineError> {
         log_types: plan.logging.clone(),
         tags: plan.tags.clone(),
         client_request_token: request_token(&[&pass.plan.owner.uid, &plan.name, "create-cluster"]),
+        authentication_mode: Some(pass.plan.access.authentication_mode.as_eks().to_owned()),
+        bootstrap_cluster_creator_admin_permissions: Some(
+            pass.plan.access.bootstrap_cluster_creator_admin_permissions,
+        ),
     };
     match pass.clients.eks.create_cluster(&request).await {
         Ok(cluster) => {

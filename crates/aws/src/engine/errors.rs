@@ -76,6 +76,23 @@ pub enum EngineError {
         /// EKS's health issues.
         detail: String,
     },
+    /// EKS refused an access entry or one of its policies (for example a principal that does not exist in
+    /// IAM); the other entries went on.
+    #[error("access entry of {principal} could not be applied: {detail}")]
+    AccessEntryFailed {
+        /// The IAM principal.
+        principal: String,
+        /// EKS's answer.
+        detail: String,
+    },
+    /// The cluster runs a later authentication mode than the spec asks for; EKS cannot go back.
+    #[error("the cluster's authentication mode is {current}; EKS cannot move it back to {wanted}")]
+    AuthenticationModeBackwards {
+        /// The mode in force.
+        current: String,
+        /// The spec's mode.
+        wanted: String,
+    },
 }
 
 impl EngineError {
@@ -90,6 +107,8 @@ impl EngineError {
             Self::NameTaken { .. } => "NameTaken",
             Self::VersionDowngrade { .. } => "VersionDowngrade",
             Self::ResourceFailed { .. } => "ResourceFailed",
+            Self::AccessEntryFailed { .. } => "AccessEntryFailed",
+            Self::AuthenticationModeBackwards { .. } => "InvalidSpec",
         }
     }
 

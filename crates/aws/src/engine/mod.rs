@@ -4,8 +4,10 @@
 //! [`eks_plan::RegionPlan`], creates or repairs only what differs, and returns a [`RegionReport`] naming what
 //! is still in progress; the caller records it in status and requeues. One module per resource family:
 //! [`network`], [`security_groups`], [`iam`], [`cluster`], [`nodegroups`], [`oidc`], each with `ensure` and
-//! `teardown` (observation is part of each).
+//! `teardown` (observation is part of each); `access` (authentication mode and access entries) only ensures:
+//! the entries go with the cluster.
 
+mod access;
 pub mod cluster;
 mod errors;
 pub mod iam;

@@ -8,7 +8,7 @@ use futures::future::join_all;
 use super::errors::EngineError;
 use super::pass::Pass;
 use super::report::{Progress, RecordedRegion, RegionIds, RegionPhase, RegionReport};
-use super::{cluster, iam, network, nodegroups, oidc, security_groups};
+use super::{access, cluster, iam, network, nodegroups, oidc, security_groups};
 use crate::context::{AwsContext, RegionClients};
 
 /// The zones of a region: the spec's names; or, when the spec counts them, the zones recorded at the first
@@ -152,6 +152,9 @@ async fn steps(pass: &mut Pass<'_>, recorded: &RecordedRegion, account: &str) ->
         return Ok(());
     }
     let current = nodegroups::ensure(pass, &active, recorded).await?;
-    cluster::upgrade(pass, &active, current).await?;
+    let upgrading = cluster::upgrade(pass, &active, current).await?;
+    if !upgrading {
+        access::ensure(pass, &active).await?;
+    }
     Ok(())
 }

@@ -156,6 +156,10 @@ pub struct RegionIds {
     pub oidc_provider_arn: Option<String>,
     /// Node groups observed in this pass.
     pub node_groups: Vec<NodegroupState>,
+    /// The authentication mode in force, as EKS reports it.
+    pub authentication_mode: Option<eks_api::AuthenticationMode>,
+    /// The access entries the operator manages, as EKS reports them.
+    pub access_entries: Vec<eks_api::AccessEntryStatus>,
 }
 
 /// The result of one `ensure` pass over one region.
@@ -238,6 +242,8 @@ impl RegionReport {
                     arn: Some(n.arn.clone()),
                 })
                 .collect(),
+            authentication_mode: self.ids.authentication_mode,
+            access_entries: self.ids.access_entries.clone(),
             in_progress: self.in_progress.clone(),
             blocked_by: self.blocking.clone(),
             last_error: self.error.as_ref().map(|e| format!("{}: {e}", e.reason())),

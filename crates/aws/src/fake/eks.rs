@@ -11,7 +11,7 @@ use crate::types::*;
 pub(crate) struct FakeEks(pub(crate) Shared);
 
 impl FakeEks {
-    fn with<T>(&self, f: impl FnOnce(&mut RegionState, u64) -> AwsResult<T>) -> AwsResult<T> {
+    pub(super) fn with<T>(&self, f: impl FnOnce(&mut RegionState, u64) -> AwsResult<T>) -> AwsResult<T> {
         let mut state = self.0.lock();
         state.next_id += 1;
         let n = state.next_id;
@@ -26,7 +26,7 @@ impl FakeEks {
     }
 }
 
-fn cluster_not_found(op: &'static str, name: &str) -> crate::error::AwsError {
+pub(super) fn cluster_not_found(op: &'static str, name: &str) -> crate::error::AwsError {
     not_found(op, "ResourceNotFoundException", &format!("cluster {name}"))
 }
 
@@ -89,6 +89,11 @@ impl EksApi for FakeEks {
                 vpc: q.vpc.clone(),
                 enabled_log_types: q.log_types.clone(),
                 tags,
+                authentication_mode: Some(
+                    q.authentication_mode
+                        .clone()
+                        .unwrap_or_else(|| "CONFIG_MAP".to_owned()),
+                ),
             };
             r.clusters.insert(
                 q.name.clone(),
@@ -97,6 +102,7 @@ impl EksApi for FakeEks {
                     life: Lifecycle::new("CREATING"),
                     nodegroups: Default::default(),
                     token: q.client_request_token.clone(),
+                    access_entries: Default::default(),
                 },
             );
             Ok(cluster)
@@ -117,6 +123,9 @@ impl EksApi for FakeEks {
                     c.cluster.vpc.public_access_cidrs = public_access_cidrs.clone();
                 }
                 ClusterConfigUpdate::Logging { enable, .. } => c.cluster.enabled_log_types = enable.clone(),
+                ClusterConfigUpdate::AccessConfig { authentication_mode } => {
+                    super::eks_access::change_mode(&mut c.cluster, authentication_mode)?;
+                }
             }
             c.life = Lifecycle::new("UPDATING");
             Ok(format!("update-{n}"))
@@ -335,5 +344,60 @@ impl EksApi for FakeEks {
             *life = Lifecycle::new("DELETING");
             Ok(())
         })
+    }
+
+    async fn list_access_entries(&self, cluster: &str) -> AwsResult<Vec<String>> {
+        self.access_entries(cluster)
+    }
+
+    async fn describe_access_entry(&self, cluster: &str, principal: &str) -> AwsResult<Option<AccessEntry>> {
+        self.describe_entry(cluster, principal)
+    }
+
+    async fn create_access_entry(
+        &self,
+        cluster: &str,
+        request: &CreateAccessEntry,
+    ) -> AwsResult<AccessEntry> {
+        self.create_entry(cluster, request)
+    }
+
+    async fn update_access_entry(
+        &self,
+        cluster: &str,
+        principal: &str,
+        update: &AccessEntryUpdate,
+    ) -> AwsResult<()> {
+        self.update_entry(cluster, principal, update)
+    }
+
+    async fn delete_access_entry(&self, cluster: &str, principal: &str) -> AwsResult<()> {
+        self.delete_entry(cluster, principal)
+    }
+
+    async fn list_associated_access_policies(
+        &self,
+        cluster: &str,
+        principal: &str,
+    ) -> AwsResult<Vec<AssociatedPolicy>> {
+        self.associated_policies(cluster, principal)
+    }
+
+    async fn associate_access_policy(
+        &self,
+        cluster: &str,
+        principal: &str,
+        policy: &AssociatedPolicy,
+    ) -> AwsResult<()> {
+        self.associate(cluster, principal, policy)
+    }
+
+    async fn disassociate_access_policy(
+        &self,
+        cluster: &str,
+        principal: &str,
+        policy_arn: &str,
+    ) -> AwsResult<()> {
+        self.disassociate(cluster, principal, policy_arn)
     }
 }

@@ -11,6 +11,7 @@
 
 mod ec2;
 mod eks;
+mod eks_access;
 mod iam;
 mod store;
 

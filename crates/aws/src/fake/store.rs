@@ -30,6 +30,8 @@ pub(crate) struct StoredCluster {
     pub life: Lifecycle,
     pub nodegroups: BTreeMap<String, (Nodegroup, Lifecycle)>,
     pub token: String,
+    /// Access entries by principal, with their associated policies by policy ARN.
+    pub access_entries: BTreeMap<String, (AccessEntry, BTreeMap<String, AssociatedPolicy>)>,
 }
 
 /// One region's EC2 and EKS.

@@ -36,8 +36,11 @@ fn expected_placement() -> BTreeMap<&'static str, Vec<&'static str>> {
     put(
         &["Observe"],
         &[
+            "eks:DescribeAccessEntry",
             "eks:DescribeCluster",
             "eks:DescribeNodegroup",
+            "eks:ListAccessEntries",
+            "eks:ListAssociatedAccessPolicies",
             "eks:ListNodegroups",
             "iam:ListOpenIDConnectProviders",
             "sts:GetCallerIdentity",
@@ -121,8 +124,13 @@ fn expected_placement() -> BTreeMap<&'static str, Vec<&'static str>> {
     put(
         &[CHANGE_EKS],
         &[
+            "eks:AssociateAccessPolicy",
+            "eks:CreateAccessEntry",
+            "eks:DeleteAccessEntry",
             "eks:DeleteCluster",
             "eks:DeleteNodegroup",
+            "eks:DisassociateAccessPolicy",
+            "eks:UpdateAccessEntry",
             "eks:UpdateClusterConfig",
             "eks:UpdateClusterVersion",
             "eks:UpdateNodegroupConfig",

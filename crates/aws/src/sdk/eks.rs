@@ -13,7 +13,7 @@ use crate::types::*;
 /// The EKS client of one region.
 #[derive(Clone, Debug)]
 pub struct SdkEks {
-    client: aws_sdk_eks::Client,
+    pub(super) client: aws_sdk_eks::Client,
 }
 
 impl SdkEks {
@@ -23,12 +23,12 @@ impl SdkEks {
     }
 }
 
-fn tags_of(tags: Option<&HashMap<String, String>>) -> Tags {
+pub(super) fn tags_of(tags: Option<&HashMap<String, String>>) -> Tags {
     tags.map(|t| t.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
         .unwrap_or_default()
 }
 
-fn hash_tags(tags: &Tags) -> HashMap<String, String> {
+pub(super) fn hash_tags(tags: &Tags) -> HashMap<String, String> {
     tags.iter().map(|(k, v)| (k.clone(), v.clone())).collect()
 }
 
@@ -71,7 +71,31 @@ fn cluster(c: &sdk::Cluster) -> Cluster {
             types
         },
         tags: tags_of(c.tags()),
+        authentication_mode: c
+            .access_config()
+            .and_then(|a| a.authentication_mode())
+            .map(|m| m.as_str().to_owned()),
     }
+}
+
+fn access_config(request: &CreateCluster) -> Option<sdk::CreateAccessConfigRequest> {
+    if request.authentication_mode.is_none() && request.bootstrap_cluster_creator_admin_permissions.is_none()
+    {
+        return None;
+    }
+    Some(
+        sdk::CreateAccessConfigRequest::builder()
+            .set_authentication_mode(
+                request
+                    .authentication_mode
+                    .as_deref()
+                    .map(sdk::AuthenticationMode::from),
+            )
+            .set_bootstrap_cluster_creator_admin_permissions(
+                request.bootstrap_cluster_creator_admin_permissions,
+            )
+            .build(),
+    )
 }
 
 fn taint(t: &Taint) -> sdk::Taint {
@@ -174,6 +198,7 @@ impl EksApi for SdkEks {
             .logging(logging)
             .set_tags(Some(hash_tags(&request.tags)))
             .client_request_token(&request.client_request_token)
+            .set_access_config(access_config(request))
             .send()
             .await
             .map_err(sdk_err("CreateCluster"))?;
@@ -189,6 +214,7 @@ impl EksApi for SdkEks {
             vpc: request.vpc.clone(),
             enabled_log_types: request.log_types.clone(),
             tags: request.tags.clone(),
+            authentication_mode: request.authentication_mode.clone(),
         }))
     }
 
@@ -224,6 +250,11 @@ impl EksApi for SdkEks {
                 }
                 request.logging(logging.build())
             }
+            ClusterConfigUpdate::AccessConfig { authentication_mode } => request.access_config(
+                sdk::UpdateAccessConfigRequest::builder()
+                    .authentication_mode(sdk::AuthenticationMode::from(authentication_mode.as_str()))
+                    .build(),
+            ),
         };
         let out = request.send().await.map_err(sdk_err("UpdateClusterConfig"))?;
         Ok(out.update().and_then(|u| u.id()).unwrap_or_default().to_owned())
@@ -414,5 +445,60 @@ impl EksApi for SdkEks {
             .await
             .map_err(sdk_err("DeleteNodegroup"))?;
         Ok(())
+    }
+
+    async fn list_access_entries(&self, cluster: &str) -> AwsResult<Vec<String>> {
+        self.access_entries(cluster).await
+    }
+
+    async fn describe_access_entry(&self, cluster: &str, principal: &str) -> AwsResult<Option<AccessEntry>> {
+        self.describe_entry(cluster, principal).await
+    }
+
+    async fn create_access_entry(
+        &self,
+        cluster: &str,
+        request: &CreateAccessEntry,
+    ) -> AwsResult<AccessEntry> {
+        self.create_entry(cluster, request).await
+    }
+
+    async fn update_access_entry(
+        &self,
+        cluster: &str,
+        principal: &str,
+        update: &AccessEntryUpdate,
+    ) -> AwsResult<()> {
+        self.update_entry(cluster, principal, update).await
+    }
+
+    async fn delete_access_entry(&self, cluster: &str, principal: &str) -> AwsResult<()> {
+        self.delete_entry(cluster, principal).await
+    }
+
+    async fn list_associated_access_policies(
+        &self,
+        cluster: &str,
+        principal: &str,
+    ) -> AwsResult<Vec<AssociatedPolicy>> {
+        self.associated_policies(cluster, principal).await
+    }
+
+    async fn associate_access_policy(
+        &self,
+        cluster: &str,
+        principal: &str,
+        policy: &AssociatedPolicy,
+    ) -> AwsResult<()> {
+        self.associate(cluster, principal, policy).await
+    }
+
+    async fn disassociate_access_policy(
+        &self,
+        cluster: &str,
+        principal: &str,
+        policy_arn: &str,
+    ) -> AwsResult<()> {
+        self.disassociate(cluster, principal, policy_arn).await
     }
 }

@@ -8,6 +8,7 @@
 mod ec2;
 mod ec2_convert;
 mod eks;
+mod eks_access;
 mod iam;
 pub mod retry;
 mod sts;

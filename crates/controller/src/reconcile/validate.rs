@@ -1,5 +1,7 @@
 //! Step two of a reconcile: turn the object into a validated cluster, or report why it is not one
 //! (`Ready=False`, reason `InvalidSpec`, the field path in the message and a Warning event) and wait for a change.
+//! An authentication mode behind the one in force in a region (`status.regions[].authenticationMode`) is such
+//! an invalid spec.
 
 use eks_api::{EksClusterStatus, Phase, ValidatedCluster};
 use k8s_openapi::jiff::Timestamp;
@@ -18,7 +20,11 @@ pub(super) async fn validate_or_report(
     uid: &str,
     previous: Option<&EksClusterStatus>,
 ) -> Result<Option<ValidatedCluster>> {
-    let error = match typed(object).and_then(|typed| eks_api::validate(&typed)) {
+    // A mode behind the one in force in a region is refused here too, before any AWS call: EKS cannot go back.
+    let validated = typed(object)
+        .and_then(|typed| eks_api::validate(&typed))
+        .and_then(|cluster| eks_api::validate_mode_transition(&cluster, previous).map(|()| cluster));
+    let error = match validated {
         Ok(cluster) => return Ok(Some(cluster)),
         Err(error) => error,
     };
