@@ -7,40 +7,14 @@
 
 mod operator_support;
 
-use std::path::Path;
-use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use base64::Engine as _;
-use eks_e2e::{kubectl_apply_text, kubectl_ok, repo_root, tool};
-use operator_support::{LocalAws, Operator, REGIONS, SEED, eventually, wait_ready, world};
+use eks_e2e::{kubectl_apply_text, repo_root};
+use operator_support::{
+    Operator, REGIONS, SEED, eventually, generated_kubeconfig, wait_ready, workload_kubectl, world,
+};
 
 const ROLE: &str = "arn:aws:iam::123456789012:role/eks-operator/cloudlad-admin";
-
-/// kubectl with the environment an `aws eks get-token` exec plugin reads (the local endpoint, the operator's
-/// base test credentials).
-fn workload_kubectl(aws: &LocalAws, kubeconfig: &Path, args: &[&str]) -> (bool, String, String) {
-    let out = Command::new(tool("kubectl", "KUBECTL"))
-        .arg("--kubeconfig")
-        .arg(kubeconfig)
-        .arg("--cache-dir")
-        .arg(kubeconfig.with_extension("cache"))
-        .args(args)
-        .env("AWS_ENDPOINT_URL", aws.endpoint())
-        .env("AWS_ACCESS_KEY_ID", "testing")
-        .env("AWS_SECRET_ACCESS_KEY", "testing")
-        .env("AWS_CONFIG_FILE", "/dev/null")
-        .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
-        .env_remove("AWS_PROFILE")
-        .stdin(Stdio::null())
-        .output()
-        .unwrap();
-    (
-        out.status.success(),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
 
 #[tokio::test(flavor = "multi_thread")]
 async fn with_a_role_arn_the_operator_reaches_the_workload_clusters_as_the_role_that_created_them() {
@@ -56,25 +30,9 @@ async fn with_a_role_arn_the_operator_reaches_the_workload_clusters_as_the_role_
     wait_ready(config, &w.log);
 
     for region in REGIONS {
-        let data = kubectl_ok(
-            config,
-            &[
-                "get",
-                "secret",
-                &format!("cloudlad-{region}-kubeconfig"),
-                "-o",
-                "jsonpath={.data.kubeconfig}",
-            ],
-        );
-        let text = String::from_utf8(
-            base64::engine::general_purpose::STANDARD
-                .decode(data.trim())
-                .unwrap(),
-        )
-        .unwrap();
+        let generated = generated_kubeconfig(&w, region);
+        let text = std::fs::read_to_string(&generated).unwrap();
         assert!(text.contains("--role-arn"), "{text}");
-        let generated = w.config.with_file_name(format!("{region}-generated.kubeconfig"));
-        std::fs::write(&generated, &text).unwrap();
         // The operator wrote aws-auth into the cluster (only the role can: it is the creator).
         eventually(
             &format!("aws-auth with ops-admin in {region}"),

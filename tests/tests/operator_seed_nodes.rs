@@ -8,57 +8,12 @@
 mod operator_support;
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use base64::Engine as _;
-use eks_e2e::{kubectl_ok, repo_root, tool};
-use operator_support::{LocalAws, Operator, REGIONS, SEED, World, eventually, wait_ready, world};
-
-/// Writes the region's generated kubeconfig (Secret `cloudlad-<region>-kubeconfig`) to a file.
-fn generated_kubeconfig(w: &World, region: &str) -> PathBuf {
-    let data = kubectl_ok(
-        &w.config,
-        &[
-            "get",
-            "secret",
-            &format!("cloudlad-{region}-kubeconfig"),
-            "-o",
-            "jsonpath={.data.kubeconfig}",
-        ],
-    );
-    let text = base64::engine::general_purpose::STANDARD
-        .decode(data.trim())
-        .unwrap();
-    let path = w.config.with_file_name(format!("{region}-generated.kubeconfig"));
-    std::fs::write(&path, text).unwrap();
-    path
-}
-
-/// kubectl with a workload kubeconfig and the environment its `aws eks get-token` plugin reads: the local
-/// AWS endpoint and the operator's test credentials.
-fn workload_kubectl(aws: &LocalAws, kubeconfig: &Path, args: &[&str]) -> (bool, String, String) {
-    let out = Command::new(tool("kubectl", "KUBECTL"))
-        .arg("--kubeconfig")
-        .arg(kubeconfig)
-        .arg("--cache-dir")
-        .arg(kubeconfig.with_extension("cache"))
-        .args(args)
-        .env("AWS_ENDPOINT_URL", aws.endpoint())
-        .env("AWS_ACCESS_KEY_ID", "testing")
-        .env("AWS_SECRET_ACCESS_KEY", "testing")
-        .env("AWS_CONFIG_FILE", "/dev/null")
-        .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
-        .env_remove("AWS_PROFILE")
-        .stdin(Stdio::null())
-        .output()
-        .unwrap();
-    (
-        out.status.success(),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
+use eks_e2e::{kubectl_ok, repo_root};
+use operator_support::{
+    LocalAws, Operator, REGIONS, SEED, eventually, generated_kubeconfig, wait_ready, workload_kubectl, world,
+};
 
 /// `kubectl get nodes --no-headers`: each node's (name, STATUS column).
 fn nodes(aws: &LocalAws, kubeconfig: &Path) -> Vec<(String, String)> {

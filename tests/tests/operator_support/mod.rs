@@ -10,11 +10,12 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use base64::Engine as _;
 use eks_api::RegionName;
 use eks_aws::moto::MotoServer;
 use eks_aws::types::Filter;
 use eks_aws::{AwsContext, RegionClients};
-use eks_e2e::{kubectl, kubectl_ok, repo_root, workspace_binary};
+use eks_e2e::{kubectl, kubectl_ok, repo_root, tool, workspace_binary};
 use kube_emulator::Emulator;
 
 /// The seed's two-region example.
@@ -386,4 +387,49 @@ pub async fn world() -> World {
         local_aws,
         aws,
     }
+}
+
+/// Writes the region's generated kubeconfig (Secret `cloudlad-<region>-kubeconfig`) to a file.
+pub fn generated_kubeconfig(w: &World, region: &str) -> PathBuf {
+    let data = kubectl_ok(
+        &w.config,
+        &[
+            "get",
+            "secret",
+            &format!("cloudlad-{region}-kubeconfig"),
+            "-o",
+            "jsonpath={.data.kubeconfig}",
+        ],
+    );
+    let text = base64::engine::general_purpose::STANDARD
+        .decode(data.trim())
+        .unwrap();
+    let path = w.config.with_file_name(format!("{region}-generated.kubeconfig"));
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+/// kubectl with a workload kubeconfig and the environment its `aws eks get-token` plugin reads: the local
+/// AWS endpoint and the operator's test credentials.
+pub fn workload_kubectl(aws: &LocalAws, kubeconfig: &Path, args: &[&str]) -> (bool, String, String) {
+    let out = Command::new(tool("kubectl", "KUBECTL"))
+        .arg("--kubeconfig")
+        .arg(kubeconfig)
+        .arg("--cache-dir")
+        .arg(kubeconfig.with_extension("cache"))
+        .args(args)
+        .env("AWS_ENDPOINT_URL", aws.endpoint())
+        .env("AWS_ACCESS_KEY_ID", "testing")
+        .env("AWS_SECRET_ACCESS_KEY", "testing")
+        .env("AWS_CONFIG_FILE", "/dev/null")
+        .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
+        .env_remove("AWS_PROFILE")
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
 }
